@@ -1,0 +1,50 @@
+# Every target bootstraps its own virtual environment from the pinned lock file.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= $(REGION)
+
+.PHONY: test lint types validate pytest demo build bench lock clean
+
+$(STAMP): requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip==26.3
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+## test: lint, types, template validation and the whole pytest suite (what CI runs)
+test: lint types validate pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+validate: $(STAMP)
+	$(BIN)/sam validate --lint --region $(REGION) --template template.yaml
+	$(BIN)/cfn-lint template.yaml
+
+# pytest exits 5 when it collected no test: that must fail loudly, never pass.
+pytest: $(STAMP)
+	@$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
+
+## build: sam build (offline: the functions have no requirements.txt, Powertools comes from its layer)
+build: $(STAMP)
+	$(BIN)/sam build --template template.yaml
+
+lock:
+	rm -rf /tmp/lock-venv && $(PYTHON) -m venv /tmp/lock-venv
+	/tmp/lock-venv/bin/pip install --quiet -e '.[dev]'
+	( echo '# Full lock of the development environment (Python 3.11). Regenerate with `make lock`.'; \
+	  /tmp/lock-venv/bin/pip freeze --exclude-editable | grep -vE '^(pip|setuptools|wheel)==' ) > requirements-dev.txt
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,77 @@
+"""The states of a ledger entry and the transitions the ledger accepts.
+
+Events arrive at least once and out of order, so a transition is valid only from the states that can
+precede it; anything else is a stale or duplicate event and is ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from core.models import Reason
+
+
+class LedgerState(StrEnum):
+    PLANNED = "planned"
+    STARTED = "started"
+    PROTECTED = "protected"
+    KEY_DEPENDENT = "key-dependent"
+    FAILED = "failed"
+    UNPROTECTABLE = "unprotectable"
+    SKIPPED = "skipped"
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL
+
+
+_FINAL = frozenset(
+    {
+        LedgerState.PROTECTED,
+        LedgerState.KEY_DEPENDENT,
+        LedgerState.FAILED,
+        LedgerState.UNPROTECTABLE,
+        LedgerState.SKIPPED,
+    }
+)
+
+# state -> the states it may be entered from (None: the entry does not exist yet)
+ALLOWED_PREDECESSORS: dict[LedgerState, frozenset[LedgerState | None]] = {
+    LedgerState.PLANNED: frozenset({None, LedgerState.PLANNED, LedgerState.STARTED}),
+    LedgerState.STARTED: frozenset({LedgerState.PLANNED, LedgerState.STARTED}),
+    LedgerState.PROTECTED: frozenset({None, LedgerState.PLANNED, LedgerState.STARTED}),
+    LedgerState.KEY_DEPENDENT: frozenset({None, LedgerState.PLANNED, LedgerState.STARTED}),
+    LedgerState.FAILED: frozenset({None, LedgerState.PLANNED, LedgerState.STARTED}),
+    LedgerState.UNPROTECTABLE: frozenset({None}),
+    LedgerState.SKIPPED: frozenset({None}),
+}
+
+_UNPROTECTABLE_REASONS = frozenset(
+    {Reason.SKIP_CONTINUOUS, Reason.SKIP_COLD, Reason.SKIP_NOT_COPYABLE}
+)
+
+
+def can_transition(current: LedgerState | None, target: LedgerState) -> bool:
+    return current in ALLOWED_PREDECESSORS[target]
+
+
+def state_for_skip(reason: Reason) -> LedgerState:
+    """Skips that leave a recovery point without a key-independent copy are 'unprotectable'."""
+    return LedgerState.UNPROTECTABLE if reason in _UNPROTECTABLE_REASONS else LedgerState.SKIPPED
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    recovery_point_arn: str
+    destination_vault_arn: str
+    state: LedgerState
+    reason: str
+    attempts: int
+    copy_job_id: str | None = None
+    source_vault_name: str | None = None
+    resource_type: str | None = None
+    destination_recovery_point_arn: str | None = None
+    destination_key_arn: str | None = None
+    updated_at: datetime | None = None

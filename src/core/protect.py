@@ -1,0 +1,96 @@
+"""The use case: from a recovery point that landed in a vault to one copy job, or an explained skip.
+
+Shared by the copy handler, the reconciler, the demo and ``copyctl``. It talks to AWS only through
+the ports, so it runs the same against AWS, the emulator and test doubles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from core.config import Settings
+from core.decision import decide, screen_event, screen_recovery_point
+from core.ledger_states import state_for_skip
+from core.models import Decision, Origin, RecoveryPointEvent
+from core.plans import PlanIdentity, needs_lookup, plan_uses_lag
+from core.ports import BackupPort, LedgerPort
+
+
+class OutcomeKind(StrEnum):
+    COPY_STARTED = "copy-started"
+    ALREADY_CLAIMED = "already-claimed"  # a delivery before this one started (or finished) it
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    kind: OutcomeKind
+    decision: Decision
+    copy_job_id: str | None = None
+
+
+@dataclass
+class CopyService:
+    settings: Settings
+    backup: BackupPort
+    ledger: LedgerPort
+    _plans: dict[str, PlanIdentity] = field(
+        default_factory=dict
+    )  # per container, plans rarely change
+
+    def protect(self, event: RecoveryPointEvent) -> Outcome:
+        screened = screen_event(event, self.settings)
+        if screened is not None:
+            return self._skipped(event, screened)
+        recovery_point_arn = self._recovery_point_arn(event)
+        screened = screen_recovery_point(event, recovery_point_arn, self.settings)
+        if screened is not None:
+            return self._skipped(event, screened)
+        facts = self.backup.describe_recovery_point(event.vault_name, recovery_point_arn)
+        decision = decide(event, facts, self.plan_uses_lag(event.backup_plan_id), self.settings)
+        if not decision.reason.is_copy:
+            return self._skipped(event, decision)
+        return self.start_copy(event, decision, attempt=1)
+
+    def plan(self, event: RecoveryPointEvent) -> Decision:
+        """The decision ``protect`` would act on, without starting a copy or writing the ledger."""
+        screened = screen_event(event, self.settings)
+        if screened is not None:
+            return screened
+        recovery_point_arn = self._recovery_point_arn(event)
+        screened = screen_recovery_point(event, recovery_point_arn, self.settings)
+        if screened is not None:
+            return screened
+        facts = self.backup.describe_recovery_point(event.vault_name, recovery_point_arn)
+        return decide(event, facts, self.plan_uses_lag(event.backup_plan_id), self.settings)
+
+    def start_copy(self, event: RecoveryPointEvent, decision: Decision, attempt: int) -> Outcome:
+        """Claim the (recovery point, destination) in the ledger, then start the copy job."""
+        if decision.request is None:
+            raise ValueError(f"decision {decision.reason} carries no copy request")
+        if not self.ledger.claim(event, decision, attempt):
+            return Outcome(OutcomeKind.ALREADY_CLAIMED, decision)
+        copy_job_id = self.backup.start_copy_job(decision.request)
+        self.ledger.mark_started(decision, copy_job_id, attempt)
+        return Outcome(OutcomeKind.COPY_STARTED, decision, copy_job_id)
+
+    def plan_uses_lag(self, plan_id: str | None) -> bool:
+        selector = self.settings.lag_plans
+        if plan_id is None or not needs_lookup(selector, plan_id):
+            return plan_uses_lag(selector, PlanIdentity(plan_id) if plan_id else None)
+        if plan_id not in self._plans:
+            self._plans[plan_id] = self.backup.plan_identity(plan_id)
+        return plan_uses_lag(selector, self._plans[plan_id])
+
+    def _recovery_point_arn(self, event: RecoveryPointEvent) -> str:
+        if event.recovery_point_arn is not None:
+            return event.recovery_point_arn
+        if event.origin is Origin.BACKUP_JOB:
+            return self.backup.recovery_point_of_job(event.job_id)
+        # A completed copy job always names its destination recovery point (events.py checks it).
+        raise ValueError(f"copy job {event.job_id} event has no destination recovery point")
+
+    def _skipped(self, event: RecoveryPointEvent, decision: Decision) -> Outcome:
+        self.ledger.record_final(event, decision, state_for_skip(decision.reason))
+        return Outcome(OutcomeKind.SKIPPED, decision)
