@@ -1,0 +1,188 @@
+"""When jobs move: on an explicit ``advance_jobs()`` or as the simulated clock passes their time.
+
+A job leaves CREATED only when AWS would let it run (aws-backup-limits.html): one backup-or-copy job
+at a time per resource, at most 100 concurrent copies of fully managed types per destination Region,
+and the per-type limits for copies into logically air-gapped vaults. The others wait in CREATED.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from emulator import arns, plans
+from emulator.backend import EmulatorBackend, all_backends
+from emulator.control import STATE_LOCK, control
+from emulator.events import flush_held_events
+from emulator.jobs import begin_backup, begin_copy, finish_backup, finish_copy
+from emulator.models import LAG_VAULT, BackupJob, CopyJob, RecoveryPoint
+
+Job = BackupJob | CopyJob
+
+
+def _in_state(state: str) -> list[Job]:
+    active = list(control().active_jobs.values())
+    return sorted((job for job in active if job.state == state), key=lambda job: job.creation_date)
+
+
+def _held(job: Job) -> bool:
+    return isinstance(job, CopyJob) and control().faults.hold_copy_jobs_in == job.state
+
+
+def _destination_region(job: CopyJob) -> tuple[str, str]:
+    parsed = arns.parse(job.destination_vault_arn)
+    return parsed.account, parsed.region
+
+
+def _slot_free(job: Job, running: list[Job]) -> bool:
+    if any(
+        other.account == job.account and other.resource_arn == job.resource_arn for other in running
+    ):
+        return False
+    if not isinstance(job, CopyJob):
+        return True
+    config = control().config
+    copies = [other for other in running if isinstance(other, CopyJob)]
+    same_place = [
+        other for other in copies if _destination_region(other) == _destination_region(job)
+    ]
+    if job.fully_managed:
+        fully_managed = [other for other in same_place if other.fully_managed]
+        if len(fully_managed) >= config.fully_managed_copy_quota:
+            return False
+    quota = config.lag_copy_quotas.get(job.resource_type)
+    if job.destination_vault_type == LAG_VAULT and quota is not None:
+        into_lag = [
+            other
+            for other in same_place
+            if other.destination_vault_type == LAG_VAULT
+            and other.resource_type == job.resource_type
+        ]
+        return len(into_lag) < quota
+    return True
+
+
+def _start_eligible(now: datetime) -> int:
+    running = _in_state("RUNNING")
+    moved = 0
+    for job in _in_state("CREATED"):
+        if _held(job) or not _slot_free(job, running):
+            continue
+        begin_copy(job, now) if isinstance(job, CopyJob) else begin_backup(job, now)
+        moved += 1
+        if job.state == "RUNNING":
+            running.append(job)
+    return moved
+
+
+def _finish(job: Job, now: datetime) -> None:
+    if isinstance(job, CopyJob):
+        finish_copy(job, now)
+    else:
+        finish_backup(job, now)
+
+
+def _finish_running(now: datetime, *, only_due: bool) -> int:
+    finished = 0
+    for job in _in_state("RUNNING"):
+        due = job.due()
+        if _held(job) or (only_due and (due is None or due > now)):
+            continue
+        _finish(job, now)
+        finished += 1
+    return finished
+
+
+def _end_of_tick() -> None:
+    if control().faults.reorder_events:
+        flush_held_events()
+
+
+def advance_jobs(steps: int = 1) -> int:
+    """Move every job one step (finish RUNNING ones, then start CREATED ones), ignoring durations.
+
+    Returns the number of state changes; the clock does not move.
+    """
+    with STATE_LOCK:
+        now, moved = control().clock.now(), 0
+        for _ in range(steps):
+            moved += _finish_running(now, only_due=False) + _start_eligible(now)
+        _end_of_tick()
+        return moved
+
+
+def settle(max_steps: int = 100) -> int:
+    """advance_jobs() until nothing moves any more (held jobs stay where they are)."""
+    total = 0
+    for _ in range(max_steps):
+        moved = advance_jobs()
+        if not moved:
+            break
+        total += moved
+    return total
+
+
+def advance_clock(delta: timedelta) -> int:
+    """Let simulated time pass: plans fire, jobs start and finish on time, lifecycles apply."""
+    with STATE_LOCK:
+        state = control()
+        start = state.clock.now()
+        target = start + delta
+        pending = plans.firings(start, target) if state.config.run_backup_plans else []
+        moved = _start_eligible(start)
+        while True:
+            next_time = _next_time(pending, target)
+            if next_time is None:
+                break
+            # A job released from a hold may be overdue: it finishes now, time never runs back.
+            next_time = max(next_time, state.clock.now())
+            state.clock.set(next_time)
+            moved += _tick(next_time, pending)
+        state.clock.set(target)
+        moved += _start_eligible(target) + _apply_lifecycles(target)
+        _end_of_tick()
+        return moved
+
+
+def _next_time(pending: list[plans.Firing], target: datetime) -> datetime | None:
+    candidates = [due for job in _in_state("RUNNING") if not _held(job) and (due := job.due())]
+    if pending:
+        candidates.append(pending[0].at)
+    upcoming = min(candidates, default=None)
+    return upcoming if upcoming is not None and upcoming <= target else None
+
+
+def _tick(now: datetime, pending: list[plans.Firing]) -> int:
+    moved = _finish_running(now, only_due=True)
+    while pending and pending[0].at <= now:
+        moved += len(plans.run(pending.pop(0)))
+    return moved + _apply_lifecycles(now) + _start_eligible(now)
+
+
+def _apply_lifecycles(now: datetime) -> int:
+    """API_Lifecycle.html: recovery points move to cold storage, then expire, at their dates."""
+    state = control()
+    if not state.config.apply_lifecycle or state.lifecycle_due is None or state.lifecycle_due > now:
+        return 0
+    state.lifecycle_due = None
+    changed = 0
+    for backend in all_backends():
+        for point in list(backend.all_recovery_points()):
+            changed += _apply_lifecycle(backend, point, now)
+    return changed
+
+
+def _apply_lifecycle(backend: EmulatorBackend, point: RecoveryPoint, now: datetime) -> int:
+    dates = point.calculated_lifecycle()
+    delete_at, cold_at = dates.get("DeleteAt"), dates.get("MoveToColdStorageAt")
+    if delete_at and delete_at <= now:
+        del backend.recovery_points[point.vault_name][point.arn]
+        return 1
+    changed = 0
+    if point.storage_class == "WARM" and cold_at and cold_at <= now:
+        point.storage_class = "COLD"
+        changed = 1
+    pending = [delete_at] if delete_at else []
+    if point.storage_class == "WARM" and cold_at:
+        pending.append(cold_at)
+    control().note_lifecycle(pending)
+    return changed
