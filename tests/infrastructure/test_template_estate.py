@@ -1,0 +1,334 @@
+"""Issue 3: the backup estate of the seed - key, service role, vaults, locks, plans, selections."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.infrastructure.expectations import ACCOUNT, DR_VAULT_ARN
+from tests.template_loader import RenderedStack, render
+
+SOURCE_VAULTS = ("HourlyVault", "DailyVault", "MonthlyVault")
+ALL_VAULTS_PRIMARY = (*SOURCE_VAULTS, "LagVault", "ManagedKeyVault")
+ALL_VAULTS_DR = ("DrVault", "LagVault", "ManagedKeyVault")
+DENIED_DELETE_ACTIONS = {
+    "backup:DeleteBackupVault",
+    "backup:DeleteRecoveryPoint",
+    "backup:UpdateRecoveryPointLifecycle",
+}
+
+
+def _rules(stack: RenderedStack, plan: str) -> dict[str, dict[str, Any]]:
+    body = stack.properties(plan)["BackupPlan"]
+    return {rule["RuleName"]: rule for rule in body["BackupPlanRule"]}
+
+
+def _vault_name(stack: RenderedStack, logical_id: str) -> str:
+    return stack.properties(logical_id)["BackupVaultName"]
+
+
+# --- key and service role --------------------------------------------------------------------
+
+
+def test_vault_key_rotates_and_outlives_the_stack(primary_stack: RenderedStack) -> None:
+    # Given the rendered primary stack / When we read its KMS key / Then rotation is on and
+    # neither a stack deletion nor a replacement schedules the key's deletion.
+    key = primary_stack.resources["BackupVaultKey"]
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["Properties"]["KeySpec"] == "SYMMETRIC_DEFAULT"
+    assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    alias = primary_stack.properties("BackupVaultKeyAlias")
+    assert alias["AliasName"].startswith("alias/")
+    assert alias["TargetKeyId"] == "BackupVaultKey"
+
+
+def test_key_policy_keeps_administration_with_the_account(primary_stack: RenderedStack) -> None:
+    statements = primary_stack.properties("BackupVaultKey")["KeyPolicy"]["Statement"]
+    root = f"arn:aws:iam::{ACCOUNT}:root"
+    # Then every statement allows, and only the account's root principal
+    assert all(s["Effect"] == "Allow" and s["Principal"] == {"AWS": root} for s in statements)
+    admin = next(s for s in statements if s["Sid"] == "AccountAdministersTheKey")
+    assert {"kms:Put*", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"} <= set(admin["Action"])
+    assert "Condition" not in admin
+    # And no statement grants everything
+    for statement in statements:
+        assert not {"*", "kms:*"} & set(statement["Action"])
+
+
+def test_key_policy_lets_aws_backup_use_the_key_only_through_grants_and_services(
+    primary_stack: RenderedStack,
+) -> None:
+    statements = {
+        s["Sid"]: s for s in primary_stack.properties("BackupVaultKey")["KeyPolicy"]["Statement"]
+    }
+    grants = statements["AwsServicesMayCreateGrantsForBackups"]
+    assert "kms:CreateGrant" in grants["Action"]
+    assert grants["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+
+    use = statements["AccountPrincipalsMayUseTheKeyOnlyThroughBackupServices"]
+    assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(use["Action"])
+    condition = use["Condition"]["StringEquals"]
+    assert condition["kms:CallerAccount"] == ACCOUNT
+    assert "backup.us-east-1.amazonaws.com" in condition["kms:ViaService"]
+    # Data-plane actions appear nowhere without a kms:ViaService condition
+    data_plane = {"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"}
+    for statement in statements.values():
+        if data_plane & set(statement["Action"]):
+            assert "kms:ViaService" in statement["Condition"]["StringEquals"]
+
+
+def test_backup_service_role_has_the_managed_backup_and_restore_policies(
+    any_role_stack: RenderedStack,
+) -> None:
+    role = any_role_stack.properties("BackupServiceRole")
+    trusted = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trusted == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "backup.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ]
+    assert sorted(role["ManagedPolicyArns"]) == sorted(
+        [
+            "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+            "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
+            "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Backup",
+            "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Restore",
+        ]
+    )
+
+
+# --- vaults, access policies and locks -------------------------------------------------------
+
+
+def test_each_role_creates_exactly_its_vaults(
+    primary_stack: RenderedStack, dr_stack: RenderedStack
+) -> None:
+    vault_types = ("AWS::Backup::BackupVault", "AWS::Backup::LogicallyAirGappedBackupVault")
+    primary = {k for k, v in primary_stack.resources.items() if v["Type"] in vault_types}
+    dr = {k for k, v in dr_stack.resources.items() if v["Type"] in vault_types}
+    assert primary == set(ALL_VAULTS_PRIMARY)
+    assert dr == set(ALL_VAULTS_DR)
+    # And the DR role has no plans or selections of its own
+    assert not dr_stack.of_type("AWS::Backup::BackupPlan")
+    assert not dr_stack.of_type("AWS::Backup::BackupSelection")
+
+
+@pytest.mark.parametrize("vault", [*SOURCE_VAULTS, "DrVault"])
+def test_source_vaults_are_encrypted_with_the_stack_cmk(vault: str) -> None:
+    role = "dr" if vault == "DrVault" else "primary"
+    stack = render(parameters={"StackRole": role})
+    assert stack.properties(vault)["EncryptionKeyArn"] == stack.outputs["BackupVaultKeyArn"]
+
+
+def test_managed_key_vault_uses_the_aws_managed_key(any_role_stack: RenderedStack) -> None:
+    # No EncryptionKeyArn: AWS Backup uses aws/backup, which nobody in the account can delete.
+    assert "EncryptionKeyArn" not in any_role_stack.properties("ManagedKeyVault")
+    assert "EncryptionKeyArn" not in any_role_stack.properties("LagVault")
+
+
+@pytest.mark.parametrize("role", ["primary", "dr"])
+def test_every_vault_denies_deleting_itself_and_its_recovery_points(role: str) -> None:
+    stack = render(parameters={"StackRole": role})
+    vaults = ALL_VAULTS_PRIMARY if role == "primary" else ALL_VAULTS_DR
+    for vault in vaults:
+        policy = stack.properties(vault)["AccessPolicy"]
+        document = json.loads(policy) if isinstance(policy, str) else policy
+        (statement,) = document["Statement"]
+        assert statement["Effect"] == "Deny", vault
+        assert statement["Principal"] == "*", vault
+        assert statement["Resource"] == "*", vault
+        assert set(statement["Action"]) == DENIED_DELETE_ACTIONS, vault
+
+
+@pytest.mark.parametrize("role", ["primary", "dr"])
+def test_every_vault_survives_stack_deletion(role: str) -> None:
+    stack = render(parameters={"StackRole": role})
+    for vault in ALL_VAULTS_PRIMARY if role == "primary" else ALL_VAULTS_DR:
+        resource = stack.resources[vault]
+        assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+@pytest.mark.parametrize(
+    ("role", "vault"),
+    [(r, v) for r in ("primary",) for v in (*SOURCE_VAULTS, "ManagedKeyVault")]
+    + [("dr", "DrVault"), ("dr", "ManagedKeyVault")],
+)
+def test_governance_mode_lock_is_reversible(role: str, vault: str) -> None:
+    # Given the default (dev) lock mode / Then the lock has no ChangeableForDays: a governance
+    # lock that a privileged user can remove.
+    stack = render(parameters={"StackRole": role, "VaultLockMode": "governance"})
+    lock = stack.properties(vault)["LockConfiguration"]
+    assert "ChangeableForDays" not in lock
+    assert lock["MinRetentionDays"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("role", "vault"),
+    [(r, v) for r in ("primary",) for v in (*SOURCE_VAULTS, "ManagedKeyVault")]
+    + [("dr", "DrVault"), ("dr", "ManagedKeyVault")],
+)
+def test_compliance_mode_lock_has_three_cooling_off_days(role: str, vault: str) -> None:
+    stack = render(
+        parameters={"StackRole": role, "VaultLockMode": "compliance", "DrVaultArn": DR_VAULT_ARN}
+    )
+    assert stack.properties(vault)["LockConfiguration"]["ChangeableForDays"] == 3
+
+
+def test_source_vault_locks_match_the_retention_of_their_rules(
+    primary_stack: RenderedStack, dr_stack: RenderedStack
+) -> None:
+    minimum = {
+        v: primary_stack.properties(v)["LockConfiguration"]["MinRetentionDays"]
+        for v in SOURCE_VAULTS
+    }
+    assert minimum == {"HourlyVault": 3, "DailyVault": 30, "MonthlyVault": 365}
+    assert dr_stack.properties("DrVault")["LockConfiguration"]["MinRetentionDays"] == 30
+
+
+def test_lag_vault_retention_range_comes_from_parameters(template: dict[str, Any]) -> None:
+    stack = render(parameters={"LagVaultMinRetentionDays": 14, "LagVaultMaxRetentionDays": 800})
+    lag = stack.properties("LagVault")
+    assert (lag["MinRetentionDays"], lag["MaxRetentionDays"]) == (14, 800)
+    defaults = template["Parameters"]
+    assert defaults["LagVaultMinRetentionDays"]["Default"] == 7
+    assert defaults["LagVaultMinRetentionDays"]["MinValue"] == 7
+    assert defaults["LagVaultMaxRetentionDays"]["Default"] == 400
+
+
+def test_managed_vault_max_retention_is_optional() -> None:
+    unlimited = render().properties("ManagedKeyVault")["LockConfiguration"]
+    limited = render(parameters={"ManagedVaultMaxRetentionDays": 3650})
+    assert "MaxRetentionDays" not in unlimited
+    assert limited.properties("ManagedKeyVault")["LockConfiguration"]["MaxRetentionDays"] == 3650
+
+
+# --- plans -----------------------------------------------------------------------------------
+
+
+def test_main_plan_has_the_seed_schedules_retentions_and_vaults(
+    primary_stack: RenderedStack,
+) -> None:
+    rules = _rules(primary_stack, "MainBackupPlan")
+    expected = {
+        "hourly": ("cron(20 * * * ? *)", 3, "HourlyVault"),
+        "daily": ("cron(20 7 * * ? *)", 30, "DailyVault"),
+        "monthly": ("cron(20 7 1 * ? *)", 365, "MonthlyVault"),
+    }
+    assert set(rules) == set(expected)
+    for name, (schedule, days, vault) in expected.items():
+        rule = rules[name]
+        assert rule["ScheduleExpression"] == schedule, name
+        assert rule["Lifecycle"] == {"DeleteAfterDays": days}, name
+        assert rule["TargetBackupVault"] == _vault_name(primary_stack, vault), name
+        assert rule["EnableContinuousBackup"] is False, name
+
+
+def test_ec2_plan_backs_up_daily_with_windows_vss(primary_stack: RenderedStack) -> None:
+    plan = primary_stack.properties("Ec2BackupPlan")["BackupPlan"]
+    (rule,) = plan["BackupPlanRule"]
+    assert rule["ScheduleExpression"] == "cron(20 9 * * ? *)"
+    assert rule["Lifecycle"] == {"DeleteAfterDays": 30}
+    assert rule["TargetBackupVault"] == _vault_name(primary_stack, "DailyVault")
+    assert rule["EnableContinuousBackup"] is False
+    assert plan["AdvancedBackupSettings"] == [
+        {"ResourceType": "EC2", "BackupOptions": {"WindowsVSS": "enabled"}}
+    ]
+
+
+def test_daily_rules_copy_to_the_dr_vault_for_30_days(primary_stack: RenderedStack) -> None:
+    copying = {
+        ("MainBackupPlan", "daily"),
+        ("Ec2BackupPlan", "ec2-daily"),
+    }
+    for plan in ("MainBackupPlan", "Ec2BackupPlan"):
+        for name, rule in _rules(primary_stack, plan).items():
+            if (plan, name) in copying:
+                assert rule["CopyActions"] == [
+                    {
+                        "DestinationBackupVaultArn": DR_VAULT_ARN,
+                        "Lifecycle": {"DeleteAfterDays": 30},
+                    }
+                ]
+            else:
+                assert "CopyActions" not in rule, (plan, name)
+
+
+def test_without_a_dr_vault_no_rule_copies() -> None:
+    stack = render(parameters={"DrVaultArn": ""})
+    for plan in ("MainBackupPlan", "Ec2BackupPlan"):
+        assert all("CopyActions" not in rule for rule in _rules(stack, plan).values())
+
+
+def test_windows_and_retentions_are_parameters_with_seed_defaults(
+    template: dict[str, Any],
+) -> None:
+    # Given other windows and retentions / When rendered / Then every rule carries them.
+    stack = render(
+        parameters={
+            "BackupStartWindowMinutes": 120,
+            "BackupCompletionWindowMinutes": 600,
+            "HourlyRetentionDays": 5,
+            "DailyRetentionDays": 35,
+            "MonthlyRetentionDays": 400,
+            "DrCopyRetentionDays": 60,
+            "DrVaultArn": DR_VAULT_ARN,
+        }
+    )
+    rules = {**_rules(stack, "MainBackupPlan"), **_rules(stack, "Ec2BackupPlan")}
+    for rule in rules.values():
+        assert (rule["StartWindowMinutes"], rule["CompletionWindowMinutes"]) == (120, 600)
+    assert {name: rule["Lifecycle"]["DeleteAfterDays"] for name, rule in rules.items()} == {
+        "hourly": 5,
+        "daily": 35,
+        "monthly": 400,
+        "ec2-daily": 35,
+    }
+    assert rules["daily"]["CopyActions"][0]["Lifecycle"] == {"DeleteAfterDays": 60}
+    # And the defaults are the seed's
+    seed = {
+        "BackupStartWindowMinutes": 60,
+        "BackupCompletionWindowMinutes": 1440,
+        "HourlyRetentionDays": 3,
+        "DailyRetentionDays": 30,
+        "MonthlyRetentionDays": 365,
+        "DrCopyRetentionDays": 30,
+    }
+    assert {name: template["Parameters"][name]["Default"] for name in seed} == seed
+
+
+# --- selections ------------------------------------------------------------------------------
+
+
+def test_main_selection_takes_everything_except_ec2_instances_and_s3(
+    primary_stack: RenderedStack,
+) -> None:
+    selection = primary_stack.properties("MainBackupSelection")
+    assert selection["BackupPlanId"] == primary_stack.outputs["MainBackupPlanId"]
+    body = selection["BackupSelection"]
+    assert body["IamRoleArn"] == primary_stack.outputs["BackupServiceRoleArn"]
+    assert body["Resources"] == ["*"]
+    assert sorted(body["NotResources"]) == ["arn:aws:ec2:*:*:instance/*", "arn:aws:s3:::*"]
+    assert "Conditions" not in body
+
+
+def test_ec2_selection_takes_ec2_instances_only(primary_stack: RenderedStack) -> None:
+    selection = primary_stack.properties("Ec2BackupSelection")
+    assert selection["BackupPlanId"] == primary_stack.outputs["Ec2BackupPlanId"]
+    body = selection["BackupSelection"]
+    assert body["IamRoleArn"] == primary_stack.outputs["BackupServiceRoleArn"]
+    assert body["Resources"] == ["arn:aws:ec2:*:*:instance/*"]
+    assert "NotResources" not in body
+    assert "Conditions" not in body
+
+
+def test_optional_tag_condition_narrows_both_selections() -> None:
+    stack = render(parameters={"SelectionTagKey": "backup", "SelectionTagValue": "yes"})
+    for selection in ("MainBackupSelection", "Ec2BackupSelection"):
+        body = stack.properties(selection)["BackupSelection"]
+        assert body["Conditions"] == {
+            "StringEquals": [{"ConditionKey": "aws:ResourceTag/backup", "ConditionValue": "yes"}]
+        }

@@ -1,0 +1,225 @@
+"""Least privilege, checked on the rendered template (design principle 8).
+
+The orchestrator's roles grant exactly the calls of docs/contracts.md, on resources of this account
+and Region, and can never delete a recovery point, a vault or a key.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.infrastructure.expectations import ACCOUNT
+from tests.template_loader import RenderedStack, render
+
+CONTRACTS = (Path(__file__).resolve().parents[2] / "docs" / "contracts.md").read_text("utf-8")
+REGION = "eu-central-1"  # not the default, so a hard-coded Region would show
+
+FORBIDDEN_FOR_THE_ORCHESTRATOR = (
+    "backup:Delete*",
+    "backup:PutBackupVaultAccessPolicy",
+    "backup:*VaultLock*",
+    "backup:UpdateRecoveryPointLifecycle",
+    "kms:ScheduleKeyDeletion",
+    "kms:DisableKey",
+    "kms:PutKeyPolicy",
+)
+# Actions AWS documents without resource-level permissions: "*" is their only valid Resource.
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html
+WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {
+    "backup:DescribeBackupJob",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+}
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _stacks() -> Iterator[RenderedStack]:
+    for role in ("primary", "dr"):
+        for lock in ("governance", "compliance"):
+            yield render(
+                parameters={
+                    "StackRole": role,
+                    "VaultLockMode": lock,
+                    "DrVaultArn": f"arn:aws:backup:us-west-2:{ACCOUNT}:backup-vault:dr",
+                },
+                region=REGION,
+                account=ACCOUNT,
+            )
+
+
+STACKS = {f"{s.parameters['StackRole']}-{s.parameters['VaultLockMode']}": s for s in _stacks()}
+
+
+def _identity_statements(stack: RenderedStack) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every statement of every identity policy in the stack, with its role's logical id."""
+    for logical_id, role in stack.of_type("AWS::IAM::Role").items():
+        for policy in role["Properties"].get("Policies", []):
+            for statement in _listed(policy["PolicyDocument"]["Statement"]):
+                yield logical_id, statement
+    for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        for logical_id, policy in stack.of_type(kind).items():
+            for statement in _listed(policy["Properties"]["PolicyDocument"]["Statement"]):
+                yield logical_id, statement
+
+
+def _lambda_roles(stack: RenderedStack) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: role
+        for logical_id, role in stack.of_type("AWS::IAM::Role").items()
+        if any(
+            "lambda.amazonaws.com" in _listed(s["Principal"].get("Service", []))
+            for s in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        )
+    }
+
+
+def _granted(stack: RenderedStack, role: str) -> set[str]:
+    return {
+        action
+        for logical_id, statement in _identity_statements(stack)
+        if logical_id == role and statement["Effect"] == "Allow"
+        for action in _listed(statement["Action"])
+    }
+
+
+def _contract_actions(function: str) -> set[str]:
+    section = CONTRACTS.split("## AWS calls per function", 1)[1].split("\n## ", 1)[0]
+    bullet = re.search(rf"^- {function}:(.*?)(?=^- |\Z)", section, flags=re.MULTILINE | re.DOTALL)
+    assert bullet, f"{function} has no entry in docs/contracts.md"
+    actions = set()
+    for service, names in re.findall(r"`([a-z0-9-]+):([A-Za-z|]+)`", bullet.group(1)):
+        actions |= {f"{service}:{name}" for name in names.split("|")}
+    return actions
+
+
+@pytest.mark.parametrize("label", list(STACKS))
+def test_no_identity_statement_grants_a_wildcard_action(label: str) -> None:
+    for logical_id, statement in _identity_statements(STACKS[label]):
+        for action in _listed(statement.get("Action", [])):
+            assert "*" not in action, f"{logical_id}: {action}"
+        assert "NotAction" not in statement, logical_id
+
+
+@pytest.mark.parametrize("label", list(STACKS))
+def test_functions_use_explicit_roles_without_managed_policies(label: str) -> None:
+    stack = STACKS[label]
+    functions = stack.of_type("AWS::Serverless::Function")
+    assert functions
+    for logical_id, function in functions.items():
+        assert "Policies" not in function["Properties"], logical_id
+        assert function["Properties"]["Role"].startswith("arn:aws:iam::"), logical_id
+    for logical_id, role in _lambda_roles(stack).items():
+        assert "ManagedPolicyArns" not in role["Properties"], logical_id
+
+
+@pytest.mark.parametrize("label", list(STACKS))
+def test_pass_role_only_hands_the_backup_role_to_aws_backup(label: str) -> None:
+    stack = STACKS[label]
+    backup_role = stack.outputs["BackupServiceRoleArn"]
+    passing = [
+        (logical_id, s)
+        for logical_id, s in _identity_statements(stack)
+        if "iam:PassRole" in _listed(s["Action"])
+    ]
+    assert passing
+    for logical_id, statement in passing:
+        assert _listed(statement["Action"]) == ["iam:PassRole"], logical_id
+        assert statement["Resource"] == backup_role, logical_id
+        assert statement["Condition"] == {
+            "StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}
+        }, logical_id
+
+
+@pytest.mark.parametrize("label", list(STACKS))
+def test_orchestrator_roles_can_never_destroy_backups_vaults_or_keys(label: str) -> None:
+    stack = STACKS[label]
+    roles = _lambda_roles(stack)
+    assert roles
+    for role in roles:
+        for action in _granted(stack, role):
+            for forbidden in FORBIDDEN_FOR_THE_ORCHESTRATOR:
+                assert not fnmatch.fnmatchcase(action.lower(), forbidden.lower()), (role, action)
+
+
+@pytest.mark.parametrize("label", list(STACKS))
+def test_orchestrator_resources_are_scoped_to_this_account_and_region(label: str) -> None:
+    stack = STACKS[label]
+    for logical_id, statement in _identity_statements(stack):
+        if logical_id not in _lambda_roles(stack):
+            continue
+        actions = set(_listed(statement["Action"]))
+        for resource in _listed(statement["Resource"]):
+            if resource == "*":
+                assert actions <= WITHOUT_RESOURCE_LEVEL_PERMISSIONS, (logical_id, actions)
+                continue
+            _, partition, service, region, account, rest = resource.split(":", 5)
+            assert partition == "aws"
+            # IAM ARNs carry no Region; EC2 snapshot and AMI ARNs carry no account.
+            assert region == ("" if service == "iam" else REGION), resource
+            assert account == ("" if service == "ec2" else ACCOUNT), resource
+            assert rest not in ("", "*"), resource
+
+
+@pytest.mark.parametrize("label", list(STACKS))
+def test_copy_function_role_grants_exactly_the_contract(label: str) -> None:
+    # Given the calls docs/contracts.md lists for CopyFunction (code calls and Lambda plumbing)
+    stack = STACKS[label]
+    contract = _contract_actions("CopyFunction")
+    # The ledger's DynamoDB actions are granted once the template defines the ledger table.
+    if not stack.of_type("AWS::DynamoDB::Table"):
+        contract = {a for a in contract if not a.startswith("dynamodb:")}
+    # Then the copy function's role grants exactly those
+    assert _granted(stack, "CopyFunctionRole") == contract
+
+
+def test_contract_parsing_sees_every_copy_call() -> None:
+    assert {
+        "backup:DescribeRecoveryPoint",
+        "backup:DescribeBackupJob",
+        "backup:StartCopyJob",
+        "backup:GetBackupPlan",
+        "backup:ListTags",
+        "iam:PassRole",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    } <= _contract_actions("CopyFunction")
+
+
+def test_copy_role_reaches_recovery_points_of_every_copyable_shape() -> None:
+    stack = STACKS["primary-governance"]
+    statement = next(
+        s
+        for logical_id, s in _identity_statements(stack)
+        if logical_id == "CopyFunctionRole" and "backup:StartCopyJob" in _listed(s["Action"])
+    )
+    resources = _listed(statement["Resource"])
+    samples = [
+        f"arn:aws:backup:{REGION}:{ACCOUNT}:recovery-point:1EB3B5E7-9EB0-435A-A80B-108B488B0D45",
+        f"arn:aws:ec2:{REGION}::snapshot/snap-0a1b2c3d4e5f60718",
+        f"arn:aws:ec2:{REGION}::image/ami-0a1b2c3d4e5f60718",
+        f"arn:aws:rds:{REGION}:{ACCOUNT}:snapshot:awsbackup:job-1a2b3c4d",
+        f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster-snapshot:awsbackup:job-1a2b3c4d",
+        f"arn:aws:fsx:{REGION}:{ACCOUNT}:backup/backup-0a1b2c3d4e5f60718",
+    ]
+    for sample in samples:
+        assert any(fnmatch.fnmatchcase(sample, pattern) for pattern in resources), sample
+    foreign = f"arn:aws:backup:us-east-1:{ACCOUNT}:recovery-point:1EB3B5E7"
+    assert not any(fnmatch.fnmatchcase(foreign, pattern) for pattern in resources)
+
+
+@pytest.mark.parametrize("label", list(STACKS))
+def test_key_policy_never_grants_everything(label: str) -> None:
+    for statement in STACKS[label].properties("BackupVaultKey")["KeyPolicy"]["Statement"]:
+        assert not {"*", "kms:*"} & set(_listed(statement["Action"]))
+        assert statement["Principal"] != "*"

@@ -1,0 +1,264 @@
+"""Issue 2: the copy orchestrator's stack - function, queue, DLQ, rules, environment."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.config import load_settings
+from tests.infrastructure.expectations import ACCOUNT
+from tests.template_loader import RenderedStack, render
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+CONTRACTS = (REPOSITORY / "docs" / "contracts.md").read_text(encoding="utf-8")
+POWERTOOLS_LAYER = (
+    "arn:${AWS::Partition}:lambda:${AWS::Region}:017000801446:layer:"
+    "AWSLambdaPowertoolsPythonV3-python313-arm64:${PowertoolsLayerVersion}"
+)
+
+
+def _environment(stack: RenderedStack) -> dict[str, str]:
+    variables = stack.properties("CopyFunction")["Environment"]["Variables"]
+    return {name: str(value) for name, value in variables.items()}
+
+
+def _contract_variables() -> set[str]:
+    section = CONTRACTS.split("## Environment of the functions", 1)[1].split("\n## ", 1)[0]
+    names = re.findall(r"^\| `([A-Z_]+)`(?: / `([A-Z_]+)`)?", section, flags=re.MULTILINE)
+    return {name for pair in names for name in pair if name}
+
+
+# --- globals and the function ----------------------------------------------------------------
+
+
+def test_globals_define_runtime_architecture_tracing_and_powertools(
+    template: dict[str, Any],
+) -> None:
+    function = template["Globals"]["Function"]
+    assert function["Runtime"] == "python3.13"
+    assert function["Architectures"] == ["arm64"]
+    assert function["CodeUri"] == "src/"
+    assert function["Tracing"] == "Active"
+    assert function["Layers"] == [{"Fn::Sub": POWERTOOLS_LAYER}]
+    assert template["Parameters"]["PowertoolsLayerVersion"]["Default"] == 27
+    variables = function["Environment"]["Variables"]
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "BackupCopyOrchestrator"
+    assert variables["POWERTOOLS_SERVICE_NAME"]
+    assert variables["LOG_LEVEL"] == {"Ref": "LogLevel"}
+
+
+def test_functions_need_no_requirements_file() -> None:
+    # sam build stays offline only while CodeUri has no requirements.txt (docs/local-aws.md).
+    assert not (REPOSITORY / "src" / "requirements.txt").exists()
+
+
+def test_copy_function_is_wired_as_the_contract_says(primary_stack: RenderedStack) -> None:
+    function = primary_stack.properties("CopyFunction")
+    assert function["Handler"] == "handlers.copy_handler.lambda_handler"
+    assert (function["MemorySize"], function["Timeout"]) == (256, 60)
+    assert function["Role"] == "arn:aws:iam::111122223333:role/CopyFunctionRole"
+    assert function["LoggingConfig"] == {
+        "LogGroup": "/aws/lambda/backup-copy-orchestrator-test/copy-function"
+    }
+    handler = REPOSITORY / "src" / "handlers" / "copy_handler.py"
+    assert "def lambda_handler(" in handler.read_text(encoding="utf-8")
+
+
+def test_copy_function_drains_the_copy_queue_with_partial_batch_responses(
+    primary_stack: RenderedStack,
+) -> None:
+    (event,) = primary_stack.properties("CopyFunction")["Events"].values()
+    assert event["Type"] == "SQS"
+    source = event["Properties"]
+    assert source["Queue"] == "arn:aws:sqs:us-east-1:111122223333:CopyQueue"
+    assert source["BatchSize"] == 10
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert source["ScalingConfig"] == {"MaximumConcurrency": 5}
+
+
+def test_maximum_concurrency_is_a_parameter_within_lambda_limits(template: dict[str, Any]) -> None:
+    parameter = template["Parameters"]["CopyMaximumConcurrency"]
+    assert (parameter["MinValue"], parameter["MaxValue"]) == (2, 1000)
+    stack = render(parameters={"CopyMaximumConcurrency": 50})
+    (event,) = stack.properties("CopyFunction")["Events"].values()
+    assert event["Properties"]["ScalingConfig"]["MaximumConcurrency"] == 50
+
+
+def test_copy_function_log_group_keeps_logs_for_the_configured_days() -> None:
+    stack = render(parameters={"LogRetentionDays": 90})
+    group = stack.properties("CopyFunctionLogGroup")
+    assert group["RetentionInDays"] == 90
+    assert stack.properties("CopyFunction")["LoggingConfig"]["LogGroup"] == group["LogGroupName"]
+
+
+# --- queues ----------------------------------------------------------------------------------
+
+
+def test_copy_queue_outlasts_six_function_timeouts_and_redrives_to_the_dlq(
+    primary_stack: RenderedStack,
+) -> None:
+    queue = primary_stack.properties("CopyQueue")
+    timeout = primary_stack.properties("CopyFunction")["Timeout"]
+    assert queue["VisibilityTimeout"] >= 6 * timeout
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": "arn:aws:sqs:us-east-1:111122223333:CopyDeadLetterQueue",
+        "maxReceiveCount": 5,
+    }
+
+
+def test_dead_letter_queue_keeps_messages_14_days_and_longer_than_the_queue(
+    primary_stack: RenderedStack,
+) -> None:
+    dlq = primary_stack.properties("CopyDeadLetterQueue")
+    assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert dlq["SqsManagedSseEnabled"] is True
+    # A redriven message keeps its original enqueue time, so the DLQ must keep it longer.
+    assert primary_stack.properties("CopyQueue")["MessageRetentionPeriod"] < 14 * 24 * 3600
+
+
+def test_only_the_copy_rules_may_send_to_the_queues(primary_stack: RenderedStack) -> None:
+    policy = primary_stack.properties("CopyQueuesPolicy")
+    rule_arns = sorted(
+        [
+            "arn:aws:events:us-east-1:111122223333:rule/BackupCompletedRule",
+            "arn:aws:events:us-east-1:111122223333:rule/CopyIntoSourceVaultCompletedRule",
+        ]
+    )
+    statements = policy["PolicyDocument"]["Statement"]
+    assert {s["Resource"] for s in statements} == {
+        "arn:aws:sqs:us-east-1:111122223333:CopyQueue",
+        "arn:aws:sqs:us-east-1:111122223333:CopyDeadLetterQueue",
+    }
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+        assert statement["Action"] == "sqs:SendMessage"
+        assert sorted(statement["Condition"]["ArnEquals"]["aws:SourceArn"]) == rule_arns
+
+
+@pytest.mark.parametrize("rule", ["BackupCompletedRule", "CopyIntoSourceVaultCompletedRule"])
+def test_rules_deliver_to_the_copy_queue_and_dead_letter_the_rest(
+    primary_stack: RenderedStack, rule: str
+) -> None:
+    properties = primary_stack.properties(rule)
+    assert properties["State"] == "ENABLED"
+    (target,) = properties["Targets"]
+    assert target["Arn"] == "arn:aws:sqs:us-east-1:111122223333:CopyQueue"
+    assert target["DeadLetterConfig"] == {
+        "Arn": "arn:aws:sqs:us-east-1:111122223333:CopyDeadLetterQueue"
+    }
+
+
+# --- environment -----------------------------------------------------------------------------
+
+
+def test_every_contract_variable_is_defined(any_role_stack: RenderedStack) -> None:
+    defined = set(_environment(any_role_stack))
+    assert _contract_variables() <= defined, _contract_variables() - defined
+
+
+def test_source_vaults_come_from_the_vault_resources(
+    primary_stack: RenderedStack, dr_stack: RenderedStack
+) -> None:
+    primary = _environment(primary_stack)["SOURCE_VAULT_NAMES"].split(",")
+    assert primary == [
+        primary_stack.properties(v)["BackupVaultName"]
+        for v in ("HourlyVault", "DailyVault", "MonthlyVault")
+    ]
+    assert (
+        _environment(dr_stack)["SOURCE_VAULT_NAMES"]
+        == dr_stack.properties("DrVault")["BackupVaultName"]
+    )
+
+
+def test_destinations_and_copy_role_come_from_the_stack(any_role_stack: RenderedStack) -> None:
+    environment = _environment(any_role_stack)
+    outputs = any_role_stack.outputs
+    assert environment["LAG_VAULT_ARN"] == outputs["LagVaultArn"]
+    assert environment["MANAGED_VAULT_ARN"] == outputs["ManagedKeyVaultArn"]
+    assert environment["COPY_ROLE_ARN"] == outputs["BackupServiceRoleArn"]
+    assert environment["PARKING_QUEUE_URL"] == outputs["CopyDeadLetterQueueUrl"]
+    lag = any_role_stack.properties("LagVault")
+    assert environment["LAG_VAULT_MIN_RETENTION_DAYS"] == str(lag["MinRetentionDays"])
+    assert environment["LAG_VAULT_MAX_RETENTION_DAYS"] == str(lag["MaxRetentionDays"])
+    lock = any_role_stack.properties("ManagedKeyVault")["LockConfiguration"]
+    assert environment["MANAGED_VAULT_MIN_RETENTION_DAYS"] == str(lock["MinRetentionDays"])
+    assert environment["MANAGED_VAULT_MAX_RETENTION_DAYS"] == str(lock.get("MaxRetentionDays", 0))
+    assert environment["LEDGER_TABLE_NAME"] == ""
+
+
+@pytest.mark.parametrize(
+    ("main", "ec2", "extra", "expected"),
+    [
+        ("true", "true", "", "main,ec2"),
+        ("true", "false", "", "main"),
+        ("false", "true", "", "ec2"),
+        ("false", "false", "", ""),
+        ("true", "true", "x1,x2", "main,ec2,x1,x2"),
+        ("true", "false", "x1", "main,x1"),
+        ("false", "true", "x1", "ec2,x1"),
+        ("false", "false", "x1", "x1"),
+    ],
+)
+def test_lag_plan_ids_join_the_opted_in_plans_and_the_extra_ids(
+    main: str, ec2: str, extra: str, expected: str
+) -> None:
+    stack = render(
+        parameters={
+            "UseLagVaultForMainPlan": main,
+            "UseLagVaultForEc2Plan": ec2,
+            "ExtraLagPlanIds": extra,
+        }
+    )
+    ids = {"main": stack.outputs["MainBackupPlanId"], "ec2": stack.outputs["Ec2BackupPlanId"]}
+    wanted = ",".join(ids.get(item, item) for item in expected.split(",") if item)
+    assert _environment(stack)["LAG_PLAN_IDS"] == wanted
+
+
+def test_lag_opt_in_defaults_to_enabled(template: dict[str, Any]) -> None:
+    for name in ("UseLagVaultForMainPlan", "UseLagVaultForEc2Plan"):
+        assert template["Parameters"][name]["Default"] == "true"
+
+
+def test_dr_stack_lag_plans_come_from_the_user_only() -> None:
+    stack = render(parameters={"StackRole": "dr", "ExtraLagPlanIds": "p1"})
+    assert _environment(stack)["LAG_PLAN_IDS"] == "p1"
+
+
+@pytest.mark.parametrize("role", ["primary", "dr"])
+def test_the_function_accepts_its_rendered_configuration(role: str) -> None:
+    # Given the environment CloudFormation would give the function / When the code parses it at
+    # cold start / Then it is valid, and the sources and destinations are the stack's vaults.
+    stack = render(parameters={"StackRole": role}, account=ACCOUNT)
+    settings = load_settings(_environment(stack))
+    assert settings.account_id == ACCOUNT
+    assert settings.lag_vault.vault_arn == stack.outputs["LagVaultArn"]
+    assert settings.managed_vault.vault_arn == stack.outputs["ManagedKeyVaultArn"]
+    assert settings.source_vault_names == set(_environment(stack)["SOURCE_VAULT_NAMES"].split(","))
+
+
+def test_outputs_name_the_vaults_queues_function_key_and_plans(
+    primary_stack: RenderedStack, dr_stack: RenderedStack
+) -> None:
+    common = {
+        "BackupVaultKeyArn",
+        "BackupServiceRoleArn",
+        "LagVaultArn",
+        "ManagedKeyVaultArn",
+        "CopyQueueUrl",
+        "CopyDeadLetterQueueUrl",
+        "CopyFunctionName",
+    }
+    primary_only = {
+        "HourlyVaultArn",
+        "DailyVaultArn",
+        "MonthlyVaultArn",
+        "MainBackupPlanId",
+        "Ec2BackupPlanId",
+    }
+    assert set(primary_stack.outputs) == common | primary_only
+    assert set(dr_stack.outputs) == common | {"DrBackupVaultArn"}
