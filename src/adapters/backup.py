@@ -1,4 +1,4 @@
-"""AWS Backup adapter: the four calls the copy path makes, in domain terms."""
+"""AWS Backup adapter: the calls the copy and tracking paths make, in domain terms."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from adapters.aws_errors import error_code, translated
+from core.copy_jobs import CopyJobFacts, RecoveryPointKey, VaultRetention
 from core.errors import PermanentError
 from core.models import RecoveryPointFacts, SourceLifecycle, StartCopyJobRequest, StorageClass
 from core.plans import PlanIdentity
@@ -59,6 +60,41 @@ class BackupGateway:
         with translated("ListTags"):
             tags = self._client.list_tags(ResourceArn=plan["BackupPlanArn"]).get("Tags", {})
         return PlanIdentity(plan_id, plan["BackupPlan"]["BackupPlanName"], dict(tags))
+
+    # --- copy tracking ----------------------------------------------------------------------
+
+    def describe_copy_job(self, copy_job_id: str) -> CopyJobFacts:
+        with translated("DescribeCopyJob", permanent=_not_found):
+            job = self._client.describe_copy_job(CopyJobId=copy_job_id)["CopyJob"]
+        return CopyJobFacts(
+            copy_job_id=job.get("CopyJobId", copy_job_id),
+            state=str(job.get("State", "")),
+            destination_recovery_point_arn=job.get("DestinationRecoveryPointArn"),
+            destination_key_arn=job.get("DestinationEncryptionKeyArn"),
+            destination_vault_type=job.get("DestinationVaultType"),
+            status_message=job.get("StatusMessage"),
+            message_category=job.get("MessageCategory"),
+            delete_after_days=job.get("DestinationRecoveryPointLifecycle", {}).get(
+                "DeleteAfterDays"
+            ),
+        )
+
+    def recovery_point_key(self, vault_name: str, recovery_point_arn: str) -> RecoveryPointKey:
+        with translated("DescribeRecoveryPoint", permanent=_not_found):
+            answer = self._client.describe_recovery_point(
+                BackupVaultName=vault_name, RecoveryPointArn=recovery_point_arn
+            )
+        return RecoveryPointKey(
+            key_arn=answer.get("EncryptionKeyArn"),
+            key_type=answer.get("EncryptionKeyType"),
+            vault_type=answer.get("VaultType"),
+            is_encrypted=answer.get("IsEncrypted"),
+        )
+
+    def vault_retention(self, vault_name: str) -> VaultRetention:
+        with translated("DescribeBackupVault"):
+            vault = self._client.describe_backup_vault(BackupVaultName=vault_name)
+        return VaultRetention(vault.get("MinRetentionDays"), vault.get("MaxRetentionDays"))
 
 
 def recovery_point_facts(answer: Mapping[str, Any]) -> RecoveryPointFacts:

@@ -7,13 +7,14 @@ may precede it (``core.ledger_states``), so duplicate and out-of-order events le
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from adapters.aws_errors import error_code, translated
+from core.copy_jobs import CopyJobUpdate, CopyResult
 from core.ledger_states import ALLOWED_PREDECESSORS, LedgerEntry, LedgerState
 from core.models import Decision, RecoveryPointEvent
 
@@ -21,8 +22,13 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 NO_DESTINATION = "-"  # the sort key of skips, which have no destination vault
+ON_DEMAND = "on-demand"  # BackupPlanId of recovery points no backup plan made
 SKIP_RETENTION = timedelta(days=400)  # long enough to explain a monthly recovery point kept a year
 COPY_RETENTION_MARGIN = timedelta(days=30)
+# GSI: State (HASH) + UpdatedAt (RANGE), projecting all attributes; finds copies in progress.
+STATE_INDEX = "StateUpdatedAtIndex"
+_IN_PROGRESS = (LedgerState.PLANNED, LedgerState.STARTED)
+_MAX_TEXT = 1000
 
 
 class DynamoLedger:
@@ -58,7 +64,7 @@ class DynamoLedger:
             "ResourceArn": _s(event.resource_arn),
             "SourceVaultName": _s(request["SourceBackupVaultName"]),
             "IdempotencyToken": _s(request["IdempotencyToken"]),
-            "BackupPlanId": _s(event.backup_plan_id or "on-demand"),
+            "BackupPlanId": _s(event.backup_plan_id or ON_DEMAND),
             "ExpiresAt": _n(self._expiry(timedelta(days=lifecycle_days) + COPY_RETENTION_MARGIN)),
         }
         condition = (
@@ -72,7 +78,10 @@ class DynamoLedger:
             ":attempt": _n(attempt),
         }
         key = _key(decision.recovery_point_arn, request["DestinationBackupVaultArn"])
-        return self._update(key, LedgerState.PLANNED, fields, condition, values)
+        # A new attempt has no copy job yet: a stale job id must not be mistaken for it.
+        return self._update(
+            key, LedgerState.PLANNED, fields, condition, values, remove=("CopyJobId",)
+        )
 
     def mark_started(self, decision: Decision, copy_job_id: str, attempt: int) -> None:
         request = _require_request(decision)
@@ -102,8 +111,17 @@ class DynamoLedger:
         fields: Mapping[str, Any],
         *,
         same_attempt: int | None = None,
+        when: str | None = None,
+        when_values: Mapping[str, Any] | None = None,
+        if_absent: Mapping[str, Any] | None = None,
+        create: bool = True,
     ) -> bool:
-        """Move an entry to ``state`` if its current state may precede it; False when it may not."""
+        """Move an entry to ``state`` if its current state may precede it; False when it may not.
+
+        ``when`` adds a condition on the existing entry; ``create=False`` refuses to create one
+        even where the state could start an entry; ``if_absent`` fields are written only where
+        the entry does not have them yet.
+        """
         allowed = sorted(s for s in ALLOWED_PREDECESSORS[state] if s is not None)
         names = [f":from{i}" for i in range(len(allowed))]
         clauses = [f"#state IN ({', '.join(names)})"] if allowed else []
@@ -111,9 +129,177 @@ class DynamoLedger:
         if same_attempt is not None:
             clauses = [f"({clauses[0]} AND Attempts = :attempt)"]
             values[":attempt"] = _n(same_attempt)
-        if None in ALLOWED_PREDECESSORS[state]:
+        if when is not None:
+            clauses = [f"({clauses[0]} AND ({when}))"]
+            values.update(when_values or {})
+        if create and None in ALLOWED_PREDECESSORS[state]:
             clauses.insert(0, "attribute_not_exists(RecoveryPointArn)")
-        return self._update(key, state, fields, " OR ".join(clauses), values)
+        return self._update(
+            key, state, fields, " OR ".join(clauses), values, if_absent=if_absent or {}
+        )
+
+    # --- copy tracking ----------------------------------------------------------------------
+
+    def record_running(self, entry: LedgerEntry, copy_job_id: str) -> bool:
+        return self.transition(
+            _entry_key(entry),
+            LedgerState.STARTED,
+            {"CopyJobId": _s(copy_job_id)},
+            same_attempt=entry.attempts,
+            when=(
+                "(attribute_not_exists(CopyJobId) OR CopyJobId = :job)"
+                " AND (attribute_not_exists(LastFailedCopyJobId) OR LastFailedCopyJobId <> :job)"
+            ),
+            when_values={":job": _s(copy_job_id)},
+            create=False,
+        )
+
+    def note_failure(self, entry: LedgerEntry, copy_job_id: str, kind: str, message: str) -> bool:
+        fields = {
+            "LastFailedCopyJobId": _s(copy_job_id),
+            "LastFailureKind": _s(kind),
+            "LastFailure": _s(message[:_MAX_TEXT]),
+        }
+        return self.transition(
+            _entry_key(entry),
+            LedgerState.STARTED,
+            fields,
+            same_attempt=entry.attempts,
+            when="CopyJobId = :job",
+            when_values={":job": _s(copy_job_id)},
+            create=False,
+        )
+
+    def record_copy_result(self, update: CopyJobUpdate, result: CopyResult) -> bool:
+        key = _key(update.source_recovery_point_arn, update.destination_vault_arn)
+        optional = {
+            "CopyJobId": result.copy_job_id,
+            "DestinationRecoveryPointArn": result.destination_recovery_point_arn,
+            "DestinationKeyArn": result.destination_key_arn,
+            "FailureKind": result.failure_kind,
+            "PendingAlert": result.pending_alert,
+        }
+        fields = {
+            "Reason": _s(result.reason),
+            "Explanation": _s(result.explanation[:_MAX_TEXT]),
+            **{name: _s(value) for name, value in optional.items() if value is not None},
+        }
+        if result.state is LedgerState.FAILED:
+            # Only the copy job of the current attempt (or the one just retried) can fail it.
+            return self.transition(
+                key,
+                result.state,
+                fields,
+                when="CopyJobId = :job OR LastFailedCopyJobId = :job",
+                when_values={":job": _s(result.copy_job_id or "-")},
+                create=False,
+            )
+        return self.transition(key, result.state, fields, if_absent=self._first_seen(update))
+
+    def take_pending_alert(
+        self, recovery_point_arn: str, destination_vault_arn: str
+    ) -> LedgerEntry | None:
+        old = self._flag(
+            _key(recovery_point_arn, destination_vault_arn),
+            "REMOVE PendingAlert SET AlertSentAt = :now",
+            "attribute_exists(PendingAlert)",
+            {":now": _s(self._now().isoformat())},
+        )
+        return entry_from_item(old) if old else None
+
+    def restore_pending_alert(self, entry: LedgerEntry) -> None:
+        if entry.pending_alert is None:
+            return
+        self._flag(
+            _entry_key(entry),
+            "SET PendingAlert = :alert REMOVE AlertSentAt",
+            "attribute_exists(RecoveryPointArn)",
+            {":alert": _s(entry.pending_alert)},
+        )
+
+    def in_progress_before(self, cutoff: datetime) -> list[LedgerEntry]:
+        return [
+            entry_from_item(item)
+            for state in _IN_PROGRESS
+            for item in self._query_state(state, cutoff.isoformat())
+        ]
+
+    def flag_stuck(self, entry: LedgerEntry) -> bool:
+        """Once per stuck period: the period is named by the UpdatedAt it started at."""
+        updated = _updated_text(entry)
+        old = self._flag(
+            _entry_key(entry),
+            "SET StuckReportedFor = :updated",
+            "#state = :state AND UpdatedAt = :updated"
+            " AND (attribute_not_exists(StuckReportedFor) OR StuckReportedFor <> :updated)",
+            {":state": _s(entry.state), ":updated": _s(updated)},
+            names={"#state": "State"},
+        )
+        return old is not None
+
+    def unflag_stuck(self, entry: LedgerEntry) -> None:
+        self._flag(
+            _entry_key(entry),
+            "REMOVE StuckReportedFor",
+            "StuckReportedFor = :updated",
+            {":updated": _s(_updated_text(entry))},
+        )
+
+    def _first_seen(self, update: CopyJobUpdate) -> dict[str, Any]:
+        """What an entry started by a copy event (not by a claim) needs to be readable."""
+        fields = {
+            "SourceVaultName": _s(update.source_vault_name),
+            "Attempts": _n(0),
+            "ExpiresAt": _n(self._expiry(SKIP_RETENTION)),
+        }
+        if update.resource_type:
+            fields["ResourceType"] = _s(update.resource_type)
+        if update.resource_arn:
+            fields["ResourceArn"] = _s(update.resource_arn)
+        return fields
+
+    def _query_state(self, state: LedgerState, before: str) -> Iterator[Mapping[str, Any]]:
+        paginator = self._client.get_paginator("query")
+        with translated("Query"):
+            for page in paginator.paginate(
+                TableName=self._table,
+                IndexName=STATE_INDEX,
+                KeyConditionExpression="#state = :state AND UpdatedAt < :before",
+                ExpressionAttributeNames={"#state": "State"},
+                ExpressionAttributeValues={":state": _s(state), ":before": _s(before)},
+            ):
+                yield from page.get("Items", [])
+
+    def _flag(
+        self,
+        key: Mapping[str, Any],
+        expression: str,
+        condition: str,
+        values: Mapping[str, Any],
+        *,
+        names: Mapping[str, str] | None = None,
+    ) -> Mapping[str, Any] | None:
+        """A conditional write that leaves State and UpdatedAt alone; the item as it was, or None.
+
+        Alert bookkeeping must not look like progress: the stuck query reads UpdatedAt.
+        """
+        extra: dict[str, Any] = {"ExpressionAttributeNames": dict(names)} if names else {}
+        with translated("UpdateItem"):
+            try:
+                answer = self._client.update_item(
+                    TableName=self._table,
+                    Key=dict(key),
+                    UpdateExpression=expression,
+                    ConditionExpression=condition,
+                    ExpressionAttributeValues=dict(values),
+                    ReturnValues="ALL_OLD",
+                    **extra,
+                )
+            except ClientError as error:
+                if error_code(error) == "ConditionalCheckFailedException":
+                    return None
+                raise
+        return answer.get("Attributes", {})
 
     def _update(
         self,
@@ -122,6 +308,9 @@ class DynamoLedger:
         fields: Mapping[str, Any],
         condition: str,
         values: Mapping[str, Any],
+        *,
+        if_absent: Mapping[str, Any] | None = None,
+        remove: Sequence[str] = (),
     ) -> bool:
         now = self._now().isoformat()
         assignments = [
@@ -130,14 +319,20 @@ class DynamoLedger:
             "CreatedAt = if_not_exists(CreatedAt, :now)",
         ]
         assignments += [f"{name} = :{name}" for name in fields]
+        absent = dict(if_absent or {})
+        assignments += [f"{name} = if_not_exists({name}, :{name})" for name in absent]
         expression_values = {":state": _s(state), ":now": _s(now), **values}
         expression_values.update({f":{name}": value for name, value in fields.items()})
+        expression_values.update({f":{name}": value for name, value in absent.items()})
+        expression = "SET " + ", ".join(assignments)
+        if remove:
+            expression += " REMOVE " + ", ".join(remove)
         with translated("UpdateItem"):
             try:
                 self._client.update_item(
                     TableName=self._table,
                     Key=dict(key),
-                    UpdateExpression="SET " + ", ".join(assignments),
+                    UpdateExpression=expression,
                     ConditionExpression=condition,
                     ExpressionAttributeNames={"#state": "State"},
                     ExpressionAttributeValues=expression_values,
@@ -165,6 +360,16 @@ def _key(recovery_point_arn: str, destination_vault_arn: str) -> dict[str, Any]:
     }
 
 
+def _entry_key(entry: LedgerEntry) -> dict[str, Any]:
+    return _key(entry.recovery_point_arn, entry.destination_vault_arn)
+
+
+def _updated_text(entry: LedgerEntry) -> str:
+    if entry.updated_at is None:
+        raise ValueError(f"ledger entry {entry.recovery_point_arn} has no UpdatedAt")
+    return entry.updated_at.isoformat()
+
+
 def _s(value: str) -> dict[str, str]:
     return {"S": str(value)}
 
@@ -178,6 +383,7 @@ def entry_from_item(item: Mapping[str, Any]) -> LedgerEntry:
         return item[name]["S"] if name in item else None
 
     updated = text("UpdatedAt")
+    plan = text("BackupPlanId")
     return LedgerEntry(
         recovery_point_arn=item["RecoveryPointArn"]["S"],
         destination_vault_arn=item["DestinationVaultArn"]["S"],
@@ -190,4 +396,10 @@ def entry_from_item(item: Mapping[str, Any]) -> LedgerEntry:
         destination_recovery_point_arn=text("DestinationRecoveryPointArn"),
         destination_key_arn=text("DestinationKeyArn"),
         updated_at=datetime.fromisoformat(updated) if updated else None,
+        resource_arn=text("ResourceArn"),
+        explanation=text("Explanation"),
+        backup_plan_id=None if plan in (None, ON_DEMAND) else plan,
+        last_failed_copy_job_id=text("LastFailedCopyJobId"),
+        last_failure_kind=text("LastFailureKind"),
+        pending_alert=text("PendingAlert"),
     )

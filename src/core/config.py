@@ -14,6 +14,9 @@ from core.support_matrix import SupportMatrix, load_default_matrix
 # The longest retention AWS Backup accepts (vault lock MaxRetentionDays, about 100 years).
 FOREVER_DAYS = 36500
 LAG_MINIMUM_RETENTION_DAYS = 7
+# A copy job may sit in CREATED for up to 2 hours while AWS retries system errors
+# (recov-point-create-a-copy.html, "Copy job retry"); stuck means well past that.
+DEFAULT_STUCK_AFTER_MINUTES = 240
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,7 @@ class Settings:
     parking_queue_url: str = ""
     alert_topic_arn: str = ""
     max_copy_attempts: int = 4
+    stuck_after_minutes: int = DEFAULT_STUCK_AFTER_MINUTES
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -76,11 +80,16 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         tag=reader.tag("LAG_PLAN_TAG"),
     )
     max_attempts = reader.integer("MAX_COPY_ATTEMPTS", default=4, minimum=1)
+    stuck_after = reader.integer(
+        "STUCK_AFTER_MINUTES", default=DEFAULT_STUCK_AFTER_MINUTES, minimum=1
+    )
+    alert_topic_arn = reader.optional_arn("ALERT_TOPIC_ARN", service="sns")
     if reader.problems or lag_vault is None or managed_vault is None or matrix is None:
         raise ConfigError(reader.problems)
     home = parse_arn(lag_vault.vault_arn, field="LAG_VAULT_ARN")
     reader.require_home(home, managed_vault, overrides)
     destination_names = {lag_vault.vault_name, managed_vault.vault_name}
+    destination_names |= {destination.vault_name for destination in overrides.values()}
     if looped := sorted(sources & destination_names):
         reader.problems.append(f"destination vaults cannot also be sources: {looped}")
     if reader.problems:
@@ -97,8 +106,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         matrix=matrix,
         ledger_table_name=env.get("LEDGER_TABLE_NAME", ""),
         parking_queue_url=env.get("PARKING_QUEUE_URL", ""),
-        alert_topic_arn=env.get("ALERT_TOPIC_ARN", ""),
+        alert_topic_arn=alert_topic_arn,
         max_copy_attempts=max_attempts,
+        stuck_after_minutes=stuck_after,
     )
 
 
@@ -114,14 +124,17 @@ class _Reader:
         return value
 
     def csv(self, name: str, *, required: bool = False) -> frozenset[str]:
-        items = frozenset(part.strip() for part in self.text(name, required=required).split(","))
-        return items - {""}
+        raw = self.text(name, required=required)
+        items = frozenset(part.strip() for part in raw.split(",")) - {""}
+        if required and raw and not items:
+            self.problems.append(f"{name} is required")
+        return items
 
     def integer(self, name: str, *, default: int, minimum: int) -> int:
         raw = self.text(name, required=False)
         if not raw:
             return default
-        if not raw.isdigit() or int(raw) < minimum:
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
             self.problems.append(f"{name} must be an integer ≥ {minimum}, got {raw!r}")
             return default
         return int(raw)
@@ -136,8 +149,13 @@ class _Reader:
                 self.problems.append(error.message)
         return value
 
+    def optional_arn(self, name: str, *, service: str) -> str:
+        return self.arn(name, service=service) if self.text(name, required=False) else ""
+
     def destination(self, prefix: str, *, minimum_floor: int) -> Destination | None:
-        vault_arn = self.arn(f"{prefix}_ARN", service="backup")
+        vault_arn = self.text(f"{prefix}_ARN")
+        if vault_arn and not self._is_vault_arn(f"{prefix}_ARN", vault_arn):
+            return None
         low = self.integer(f"{prefix}_MIN_RETENTION_DAYS", default=minimum_floor, minimum=0)
         high = self.integer(f"{prefix}_MAX_RETENTION_DAYS", default=0, minimum=0)
         return self._destination(prefix, vault_arn, low, high, minimum_floor)
@@ -159,16 +177,41 @@ class _Reader:
                 self.problems.append(f"{name}[{resource_type!r}] needs a vault_arn")
                 continue
             label = f"{name}[{resource_type!r}]"
-            low, high = int(spec.get("min_days", 1)), int(spec.get("max_days", 0))
+            low = self._days(f"{label}.min_days", spec.get("min_days", 1))
+            high = self._days(f"{label}.max_days", spec.get("max_days", 0))
+            if not self._is_vault_arn(f"{label}.vault_arn", spec["vault_arn"]):
+                continue
+            if low is None or high is None:
+                continue
             if destination := self._destination(label, spec["vault_arn"], low, high, 1):
                 result[resource_type] = destination
         return result
+
+    def _days(self, label: str, value: object) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            self.problems.append(f"{label} must be a whole number of days ≥ 0, got {value!r}")
+            return None
+        return value
+
+    def _is_vault_arn(self, label: str, value: str) -> bool:
+        try:
+            arn = parse_arn(value, field=label)
+        except OrchestratorError as error:
+            self.problems.append(error.message)
+            return False
+        if arn.service != "backup" or arn.resource_type != "backup-vault":
+            self.problems.append(f"{label} is not a backup vault ARN: {value!r}")
+            return False
+        return True
 
     def matrix(self, name: str) -> SupportMatrix | None:
         overrides = self._json_object(name)
         for resource_type, entry in overrides.items():
             if not isinstance(entry, Mapping) or not set(entry) <= {"lag", "copyable"}:
                 self.problems.append(f"{name}[{resource_type!r}] may set only 'lag' and 'copyable'")
+                return None
+            if not all(isinstance(value, bool) for value in entry.values()):
+                self.problems.append(f"{name}[{resource_type!r}]: values must be true or false")
                 return None
         try:
             return load_default_matrix().with_overrides(overrides)

@@ -116,7 +116,7 @@ def _arn_text(container: Mapping[str, Any], key: str) -> str:
 
 def _account(event: Mapping[str, Any]) -> str:
     account = _text(event, "account")
-    if not (account.isdigit() and len(account) == 12):
+    if not (account.isascii() and account.isdigit() and len(account) == 12):
         raise InvalidEventError(f"account {account!r} is not a 12-digit account id")
     return account
 
@@ -152,8 +152,13 @@ def _optional_size(container: Mapping[str, Any], key: str) -> int | None:
     value = container.get(key)
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, int):
+    if isinstance(value, int) and value >= 0:
         return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    raise InvalidEventError(f"{key} is not a byte count: {value!r}")
+    # str.isdigit() also accepts digits such as "²" that int() refuses, and int() refuses
+    # strings longer than sys.get_int_max_str_digits(): neither may escape as a ValueError.
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        try:
+            return int(value)
+        except ValueError:
+            pass
+    raise InvalidEventError(f"{key} is not a byte count: {value!r:.80}")

@@ -75,3 +75,9 @@ class LedgerEntry:
     destination_recovery_point_arn: str | None = None
     destination_key_arn: str | None = None
     updated_at: datetime | None = None
+    resource_arn: str | None = None
+    explanation: str | None = None
+    backup_plan_id: str | None = None  # None: an on-demand backup
+    last_failed_copy_job_id: str | None = None  # the attempt before this one, and why it failed
+    last_failure_kind: str | None = None
+    pending_alert: str | None = None  # an alert this entry owes and has not sent yet

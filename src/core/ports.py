@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
+from core.alerts import Alert
+from core.copy_jobs import (
+    CopyJobFacts,
+    CopyJobUpdate,
+    CopyResult,
+    KeyManager,
+    RecoveryPointKey,
+    VaultRetention,
+)
 from core.ledger_states import LedgerEntry, LedgerState
 from core.models import Decision, RecoveryPointEvent, RecoveryPointFacts, StartCopyJobRequest
 from core.plans import PlanIdentity
@@ -41,3 +51,61 @@ class ParkingPort(Protocol):
     """Where inputs that can never succeed are kept, with their reason, for a person to look at."""
 
     def park(self, body: str, reason: str, detail: str) -> None: ...
+
+
+class CopyJobPort(Protocol):
+    """What the tracking of a copy job asks AWS Backup."""
+
+    def describe_copy_job(self, copy_job_id: str) -> CopyJobFacts: ...
+
+    def recovery_point_key(self, vault_name: str, recovery_point_arn: str) -> RecoveryPointKey: ...
+
+    def vault_retention(self, vault_name: str) -> VaultRetention: ...
+
+
+class TrackingBackupPort(BackupPort, CopyJobPort, Protocol):
+    """Tracking also restarts copies, so it needs the copy path's calls too."""
+
+
+class KeyPort(Protocol):
+    def key_manager(self, key_arn: str) -> KeyManager | None:
+        """``AWS`` or ``CUSTOMER``; None when KMS cannot describe the key to this account."""
+        ...
+
+
+class AlertPort(Protocol):
+    def publish(self, alert: Alert) -> None: ...
+
+
+class TrackingLedgerPort(LedgerPort, Protocol):
+    """The writes of copy tracking; each is conditional on the entry the caller read."""
+
+    def record_running(self, entry: LedgerEntry, copy_job_id: str) -> bool:
+        """PLANNED/STARTED → STARTED with this copy job; False for a stale or foreign job."""
+        ...
+
+    def note_failure(self, entry: LedgerEntry, copy_job_id: str, kind: str, message: str) -> bool:
+        """Remember why the current attempt failed, before the next attempt is claimed."""
+        ...
+
+    def record_copy_result(self, update: CopyJobUpdate, result: CopyResult) -> bool:
+        """Move to PROTECTED / KEY_DEPENDENT / FAILED; False when the transition is not valid."""
+        ...
+
+    def take_pending_alert(
+        self, recovery_point_arn: str, destination_vault_arn: str
+    ) -> LedgerEntry | None:
+        """Atomically take the alert an entry owes; the entry as it was, or None if none is owed."""
+        ...
+
+    def restore_pending_alert(self, entry: LedgerEntry) -> None: ...
+
+    def in_progress_before(self, cutoff: datetime) -> list[LedgerEntry]:
+        """PLANNED and STARTED entries last updated before ``cutoff``."""
+        ...
+
+    def flag_stuck(self, entry: LedgerEntry) -> bool:
+        """Mark a stuck entry as reported; False when it already was, or has moved on."""
+        ...
+
+    def unflag_stuck(self, entry: LedgerEntry) -> None: ...

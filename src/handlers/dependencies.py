@@ -7,11 +7,17 @@ from dataclasses import dataclass
 from functools import cache
 
 from adapters import clients
+from adapters.alerts import SnsAlerts
 from adapters.backup import BackupGateway
+from adapters.kms import KmsKeys
 from adapters.ledger import DynamoLedger
 from adapters.parking import DeadLetterParking
 from core.config import Settings, load_settings
+from core.errors import ConfigError
+from core.key_verification import KeyVerifier
 from core.protect import CopyService
+from core.stuck import StuckCopyReporter
+from core.tracking import TrackingService
 
 
 @dataclass(frozen=True)
@@ -33,7 +39,49 @@ def copy_dependencies() -> CopyDependencies:
     return CopyDependencies(settings, service, parking)
 
 
+@dataclass(frozen=True)
+class TrackingDependencies:
+    settings: Settings
+    service: TrackingService
+    stuck: StuckCopyReporter  # for the reconciler
+    parking: DeadLetterParking
+
+
+@cache
+def tracking_dependencies() -> TrackingDependencies:
+    settings = load_settings(os.environ)
+    _require_tracking_settings(settings)
+    backup = BackupGateway(clients.backup())
+    ledger = DynamoLedger(clients.dynamodb(), settings.ledger_table_name)
+    alerts = SnsAlerts(clients.sns(), settings.alert_topic_arn)
+    service = TrackingService(
+        settings=settings,
+        backup=backup,
+        ledger=ledger,
+        copies=CopyService(settings=settings, backup=backup, ledger=ledger),
+        keys=KeyVerifier(backup=backup, keys=KmsKeys(clients.kms())),
+        alerts=alerts,
+    )
+    stuck = StuckCopyReporter(settings=settings, ledger=ledger, alerts=alerts)
+    parking = DeadLetterParking(clients.sqs(), settings.parking_queue_url)
+    return TrackingDependencies(settings, service, stuck, parking)
+
+
+def _require_tracking_settings(settings: Settings) -> None:
+    """Tracking cannot work without its ledger, its alert topic and its parking queue."""
+    required = {
+        "LEDGER_TABLE_NAME": settings.ledger_table_name,
+        "ALERT_TOPIC_ARN": settings.alert_topic_arn,
+        "PARKING_QUEUE_URL": settings.parking_queue_url,
+    }
+    if missing := [
+        f"{name} is required by the tracking function" for name, v in required.items() if not v
+    ]:
+        raise ConfigError(missing)
+
+
 def reset() -> None:
     """Forget the wiring (tests change the environment between cases)."""
     copy_dependencies.cache_clear()
+    tracking_dependencies.cache_clear()
     clients.reset()

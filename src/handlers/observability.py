@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
@@ -39,3 +41,24 @@ def count_rejection(reason: str, detail: str) -> None:
     ) as metric:
         metric.add_dimension(name="Reason", value=reason)
     logger.warning("rejected", reason=reason, detail=detail)
+
+
+def count_copy_result(outcome: str, resource_type: str, target: str, **details: Any) -> None:
+    """One metric per tracked copy job state change, by what the tracking did with it."""
+    with single_metric(
+        name="CopyResult", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
+    ) as metric:
+        metric.add_dimension(name="Outcome", value=outcome)
+        metric.add_dimension(name="ResourceType", value=resource_type or "unknown")
+        metric.add_dimension(name="Target", value=target)
+    logger.info(
+        "copy-result", outcome=outcome, resource_type=resource_type, target=target, **details
+    )
+
+
+def count_copy_failure(reason: str) -> None:
+    """One metric per failed copy job, by the kind of failure (retention, lag-rejected, ...)."""
+    with single_metric(
+        name="CopyFailure", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
+    ) as metric:
+        metric.add_dimension(name="Reason", value=reason)

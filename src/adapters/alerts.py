@@ -1,0 +1,39 @@
+"""SNS adapter: publish one alert per actionable problem to the alert topic (ALERT_TOPIC_ARN)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from adapters.aws_errors import error_code, translated
+from core.alerts import Alert, message, subject
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+
+# SNS names its throttling error "ThrottledException" (HTTP 429), which the shared table of
+# retryable codes does not list (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html).
+_SNS_TRANSIENT = frozenset({"ThrottledException", "KMSThrottlingException"})
+
+
+class SnsAlerts:
+    def __init__(self, client: SNSClient, topic_arn: str) -> None:
+        self._client = client
+        self._topic_arn = topic_arn
+
+    def publish(self, alert: Alert) -> None:
+        with translated("Publish", permanent=_not_throttled):
+            self._client.publish(
+                TopicArn=self._topic_arn,
+                Subject=subject(alert),
+                Message=message(alert),
+                # Lets a subscription filter policy route by kind (e.g. key-dependent to security).
+                MessageAttributes={
+                    "AlertKind": {"DataType": "String", "StringValue": alert.kind.value}
+                },
+            )
+
+
+def _not_throttled(error: ClientError) -> bool:
+    return error_code(error) not in _SNS_TRANSIENT

@@ -1,0 +1,88 @@
+"""The next attempt of a failed copy: same destination, a new attempt number, maybe a new lifecycle.
+
+A retry keeps the destination of the attempt that failed (the ledger entry is keyed by it), and
+re-screens the source first: a recovery point that has since gone cold or been deleted cannot be
+copied any more, whatever the reason of the failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.config import Destination, Settings
+from core.copy_jobs import VaultRetention
+from core.decision import decide, idempotency_token
+from core.lifecycle import copy_lifecycle
+from core.models import (
+    Decision,
+    Reason,
+    RecoveryPointEvent,
+    RecoveryPointFacts,
+    StartCopyJobRequest,
+    Target,
+)
+
+_REASONS = {
+    Target.LAG: Reason.COPY_TO_LAG,
+    Target.MANAGED: Reason.COPY_TO_MANAGED,
+    Target.OVERRIDE: Reason.COPY_TO_OVERRIDE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A destination the orchestrator copies to, and which kind of target it is."""
+
+    target: Target
+    destination: Destination
+
+
+def route_for_vault(vault_arn: str, settings: Settings) -> Route | None:
+    """The configured destination with this ARN, or None when the vault is not a destination."""
+    if vault_arn == settings.lag_vault.vault_arn:
+        return Route(Target.LAG, settings.lag_vault)
+    if vault_arn == settings.managed_vault.vault_arn:
+        return Route(Target.MANAGED, settings.managed_vault)
+    for destination in settings.destination_overrides.values():
+        if vault_arn == destination.vault_arn:
+            return Route(Target.OVERRIDE, destination)
+    return None
+
+
+def with_live_retention(route: Route, live: VaultRetention) -> Route:
+    """The route with the retention range the vault really enforces (DescribeBackupVault)."""
+    destination = Destination(
+        route.destination.vault_arn,
+        live.min_days if live.min_days is not None else route.destination.min_retention_days,
+        live.max_days,
+    )
+    return Route(route.target, destination)
+
+
+def retry_decision(
+    source: RecoveryPointEvent,
+    facts: RecoveryPointFacts,
+    route: Route,
+    settings: Settings,
+    *,
+    attempt: int,
+    why: str,
+) -> Decision:
+    """The copy request of ``attempt`` to ``route``, or the skip that now applies to the source."""
+    screened = decide(
+        source, facts, plan_uses_lag=route.target is Target.LAG, settings=settings, attempt=attempt
+    )
+    if not screened.reason.is_copy:
+        return screened
+    destination = route.destination
+    request = StartCopyJobRequest(
+        RecoveryPointArn=facts.arn,
+        SourceBackupVaultName=source.vault_name,
+        DestinationBackupVaultArn=destination.vault_arn,
+        IamRoleArn=settings.copy_role_arn,
+        IdempotencyToken=idempotency_token(facts.arn, destination.vault_arn, attempt),
+        Lifecycle=copy_lifecycle(facts, destination, route.target),
+    )
+    return Decision(
+        _REASONS[route.target], why, facts.arn, source.resource_type, route.target, request
+    )

@@ -1,0 +1,62 @@
+"""KmsKeys against botocore's KMS model (Stubber): DescribeKey → KeyManager, or unknown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from adapters.kms import KmsKeys
+from core.copy_jobs import KeyManager
+from core.errors import RetryableError
+from tests.samples import REGION
+from tests.tracking_fakes import AWS_BACKUP_KEY, AWS_OWNED_KEY, CUSTOMER_KEY
+
+
+@pytest.fixture
+def client() -> Any:
+    return boto3.client("kms", region_name=REGION)
+
+
+@pytest.fixture
+def stubber(client: Any) -> Iterator[Stubber]:
+    with Stubber(client) as stub:
+        yield stub
+        stub.assert_no_pending_responses()
+
+
+def key_answer(key_arn: str, manager: str) -> dict[str, Any]:
+    return {
+        "KeyMetadata": {"KeyId": key_arn.rsplit("/", 1)[1], "Arn": key_arn, "KeyManager": manager}
+    }
+
+
+@pytest.mark.parametrize(
+    ("key_arn", "manager"),
+    [(AWS_BACKUP_KEY, KeyManager.AWS), (CUSTOMER_KEY, KeyManager.CUSTOMER)],
+)
+def test_given_a_visible_key_when_described_then_its_manager_is_returned(
+    client: Any, stubber: Stubber, key_arn: str, manager: KeyManager
+) -> None:
+    stubber.add_response("describe_key", key_answer(key_arn, manager.value), {"KeyId": key_arn})
+    assert KmsKeys(client).key_manager(key_arn) is manager
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "NotFoundException"])
+def test_given_a_key_this_account_cannot_see_when_described_then_the_manager_is_unknown(
+    client: Any, stubber: Stubber, code: str
+) -> None:
+    # An AWS owned key and a foreign customer key fail alike: the caller must not guess
+    stubber.add_client_error("describe_key", code, http_status_code=400)
+    assert KmsKeys(client).key_manager(AWS_OWNED_KEY) is None
+
+
+def test_given_a_kms_internal_error_when_described_then_the_error_is_retryable(
+    client: Any, stubber: Stubber
+) -> None:
+    stubber.add_client_error("describe_key", "KMSInternalException", http_status_code=500)
+    with pytest.raises(RetryableError):
+        KmsKeys(client).key_manager(CUSTOMER_KEY)

@@ -1,0 +1,239 @@
+"""The real tracking handler, end to end: moto for DynamoDB, SQS and SNS; Stubbers for Backup, KMS.
+
+AWS Backup and KMS are answered by botocore Stubbers on the handler's own cached clients, so
+every call the handler makes must be expected (an unexpected one fails the test). Alerts go to
+a moto SNS topic with an SQS subscription, where the test reads them.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from adapters.ledger import DynamoLedger
+from core.config import load_settings
+from core.decision import decide
+from core.errors import ConfigError
+from tests.fakes import facts_for_vault, make_event
+from tests.samples import ACCOUNT, LAG_VAULT_ARN, LEDGER_TABLE, PARKING_QUEUE, REGION, read_event
+from tests.tracking_fakes import CUSTOMER_KEY, create_tracking_ledger_table
+
+RUNNING = read_event("copy-job-running.json")
+COMPLETED = read_event("copy-job-completed.json")
+THROTTLED = read_event("copy-job-failed-throttled.json")
+JOB = RUNNING["detail"]["copyJobId"]
+SOURCE = RUNNING["resources"][0]
+
+# Every metric goes through single_metric, so log_metrics always finds its own buffer empty.
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
+
+
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    function_name: str = "TrackingFunction"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:TrackingFunction"
+    aws_request_id: str = "9a1f0c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+@dataclass
+class Aws:
+    handler: ModuleType
+    backup: Stubber
+    kms: Stubber
+    ledger: DynamoLedger
+    sqs: Any
+    dlq_url: str
+    alerts_url: str
+    environment: dict[str, str]
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self.handler.lambda_handler(event, FakeLambdaContext())
+        return result
+
+    def copy_started(self, event: dict[str, Any], job: str | None, attempt: int = 1) -> None:
+        """The copy handler's claim (and start) for the copy an event is about."""
+        detail = event["detail"]
+        vault = detail["sourceBackupVaultArn"].rsplit(":", 1)[1]
+        source = make_event(
+            vault_name=vault,
+            recovery_point_arn=event["resources"][0],
+            resource_arn=detail["resourceArn"],
+            resource_type=detail["resourceType"],
+        )
+        uses_lag = detail["destinationBackupVaultArn"] == LAG_VAULT_ARN
+        settings = load_settings(self.environment)
+        decision = decide(
+            source, facts_for_vault(vault, event["resources"][0]), uses_lag, settings, attempt
+        )
+        assert self.ledger.claim(source, decision, attempt)
+        if job is not None:
+            self.ledger.mark_started(decision, job, attempt)
+
+    def state(self, event: dict[str, Any]) -> str:
+        entry = self.ledger.get(event["resources"][0], event["detail"]["destinationBackupVaultArn"])
+        assert entry is not None
+        return entry.state.value
+
+    def drain(self, url: str) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        while batch := self.sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", []):
+            messages += batch
+            for message in batch:
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return messages
+
+
+def sqs_event(*bodies: tuple[str, dict[str, Any] | str]) -> dict[str, Any]:
+    template = read_event("sqs-batch-mixed.json")["Records"][0]
+    records = []
+    for message_id, body in bodies:
+        text = body if isinstance(body, str) else json.dumps(body)
+        record = copy.deepcopy(template)
+        record.update(
+            messageId=message_id, body=text, md5OfBody=hashlib.md5(text.encode()).hexdigest()
+        )
+        records.append(record)
+    return {"Records": records}
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch, settings_env: dict[str, str]) -> Iterator[Aws]:
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", ACCOUNT)
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        sns = boto3.client("sns", region_name=REGION)
+        create_tracking_ledger_table(dynamodb, LEDGER_TABLE)
+        dlq_url = sqs.create_queue(QueueName=PARKING_QUEUE)["QueueUrl"]
+        alerts_url = sqs.create_queue(QueueName="alert-inbox")["QueueUrl"]
+        topic = sns.create_topic(Name="backup-copy-alerts")["TopicArn"]
+        inbox = sqs.get_queue_attributes(QueueUrl=alerts_url, AttributeNames=["QueueArn"])
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox["Attributes"]["QueueArn"])
+        environment = {
+            **settings_env,
+            "PARKING_QUEUE_URL": dlq_url,
+            "ALERT_TOPIC_ARN": topic,
+            "POWERTOOLS_TRACE_DISABLED": "1",
+            "POWERTOOLS_METRICS_NAMESPACE": "BackupCopyOrchestrator",
+            "POWERTOOLS_SERVICE_NAME": "tracking",
+        }
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        # Imported once the environment is set: Powertools reads it when the module loads.
+        from adapters import clients  # noqa: PLC0415
+        from handlers import dependencies, tracking_handler  # noqa: PLC0415
+
+        dependencies.reset()
+        ledger = DynamoLedger(dynamodb, LEDGER_TABLE)
+        with Stubber(clients.backup()) as backup, Stubber(clients.kms()) as kms:
+            yield Aws(tracking_handler, backup, kms, ledger, sqs, dlq_url, alerts_url, environment)
+            backup.assert_no_pending_responses()
+            kms.assert_no_pending_responses()
+        dependencies.reset()
+
+
+def test_given_a_bare_running_event_when_invoked_then_the_planned_copy_is_started(aws: Aws) -> None:
+    # Given a claim whose start was never recorded, and the sample as `sam local invoke` sends it
+    aws.copy_started(RUNNING, job=None)
+    # When the RUNNING event is handled
+    result = aws.invoke(RUNNING)
+    # Then the ledger follows the copy job, without a single AWS Backup call
+    assert result == {"outcome": "started"}
+    assert aws.state(RUNNING) == "started"
+
+
+def test_given_a_batch_with_a_key_dependent_copy_and_a_bad_record_then_alert_and_park(
+    aws: Aws,
+) -> None:
+    # Given a started copy that completed under a customer managed key, and a non-JSON record
+    aws.copy_started(RUNNING, job=JOB)
+    aws.backup.add_response(
+        "describe_copy_job",
+        {
+            "CopyJob": {
+                "CopyJobId": JOB,
+                "State": "COMPLETED",
+                "DestinationRecoveryPointArn": COMPLETED["detail"]["destinationRecoveryPointArn"],
+                "DestinationEncryptionKeyArn": CUSTOMER_KEY,
+                "DestinationVaultType": "BACKUP_VAULT",
+            }
+        },
+        {"CopyJobId": JOB},
+    )
+    aws.kms.add_response(
+        "describe_key",
+        {"KeyMetadata": {"KeyId": "1234abcd", "Arn": CUSTOMER_KEY, "KeyManager": "CUSTOMER"}},
+        {"KeyId": CUSTOMER_KEY},
+    )
+    # When the batch is handled
+    response = aws.invoke(sqs_event(("done", COMPLETED), ("junk", "{not json")))
+    # Then nothing goes back to the queue, the copy is key-dependent, one alert went out
+    assert response == {"batchItemFailures": []}
+    assert aws.state(COMPLETED) == "key-dependent"
+    [alert] = [json.loads(m["Body"]) for m in aws.drain(aws.alerts_url)]
+    assert alert["Subject"].startswith("AWS Backup copy still depends on a customer key")
+    assert SOURCE in alert["Message"]
+    # ... and the bad record is parked with its reason
+    [parked] = aws.drain(aws.dlq_url)
+    assert parked["MessageAttributes"]["RejectionReason"]["StringValue"] == "malformed-event"
+
+
+def test_given_a_retry_throttled_by_aws_backup_when_handled_then_only_that_record_is_retried(
+    aws: Aws,
+) -> None:
+    # Given a throttled copy failure whose restart is throttled too, next to a plain RUNNING
+    failed_job = THROTTLED["detail"]["copyJobId"]
+    aws.copy_started(THROTTLED, job=failed_job)
+    aws.copy_started(RUNNING, job=None)
+    aws.backup.add_response(
+        "describe_copy_job",
+        {"CopyJob": {"CopyJobId": failed_job, "State": "FAILED"}},
+        {"CopyJobId": failed_job},
+    )
+    aws.backup.add_response(
+        "describe_recovery_point",
+        {
+            "RecoveryPointArn": THROTTLED["resources"][0],
+            "CreationDate": datetime(2026, 10, 5, 7, 20, 11, tzinfo=UTC),
+            "Lifecycle": {"DeleteAfterDays": 30},
+            "Status": "COMPLETED",
+            "StorageClass": "WARM",
+        },
+        {"BackupVaultName": "daily", "RecoveryPointArn": THROTTLED["resources"][0]},
+    )
+    aws.backup.add_client_error("start_copy_job", "ThrottlingException", http_status_code=400)
+    # When handled
+    response = aws.invoke(sqs_event(("throttled", THROTTLED), ("running", RUNNING)))
+    # Then only the throttled record returns to the queue; its retry is claimed as attempt 2
+    assert response == {"batchItemFailures": [{"itemIdentifier": "throttled"}]}
+    assert aws.state(THROTTLED) == "planned"
+    assert aws.state(RUNNING) == "started"
+    assert aws.drain(aws.dlq_url) == []
+
+
+def test_given_no_alert_topic_when_invoked_then_it_fails_naming_the_variable(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handlers import dependencies  # noqa: PLC0415
+
+    monkeypatch.setenv("ALERT_TOPIC_ARN", "")
+    dependencies.reset()
+    with pytest.raises(ConfigError, match="ALERT_TOPIC_ARN"):
+        aws.invoke(RUNNING)

@@ -1,0 +1,387 @@
+"""The routing decision: data in, ``Decision`` out, a reason code for every outcome."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from core.config import LagPlanSelector, Settings
+from core.decision import (
+    choose_destination,
+    decide,
+    fallback_to_managed,
+    idempotency_token,
+    screen_event,
+    screen_recovery_point,
+)
+from core.models import Decision, Origin, Reason, SourceLifecycle, StorageClass, Target
+from core.plans import PlanIdentity, needs_lookup, plan_uses_lag
+from tests.fakes import EBS_SNAPSHOT, make_event, make_facts, make_settings
+from tests.samples import (
+    ACCOUNT,
+    COPY_ROLE_ARN,
+    LAG_PLAN_ID,
+    LAG_VAULT_ARN,
+    MANAGED_VAULT_ARN,
+    PLAIN_PLAN_ID,
+    REGION,
+    vault_arn,
+)
+
+S3_RECOVERY_POINT = f"arn:aws:backup:{REGION}:{ACCOUNT}:recovery-point:orders-archive-4f2a9c1e"
+FSX_VAULT_ARN = vault_arn("fsx-copies")
+
+
+def full_decision(
+    settings: Settings, plan_uses_lag: bool = True, **changes: object
+) -> Callable[..., Decision]:
+    """Run the three stages like the use case does, with the given facts."""
+
+    def run(**fact_changes: object) -> Decision:
+        event = make_event(**changes)
+        skip = screen_event(event, settings)
+        if skip is not None:
+            return skip
+        arn = event.recovery_point_arn or EBS_SNAPSHOT
+        skip = screen_recovery_point(event, arn, settings)
+        if skip is not None:
+            return skip
+        return decide(event, make_facts(arn, **fact_changes), plan_uses_lag, settings)
+
+    return run
+
+
+# One scenario per way of reaching each reason; the last test checks every Reason is here.
+SCENARIOS: dict[str, tuple[Reason, Callable[[Settings], Decision]]] = {
+    "ebs from a LAG plan": (
+        Reason.COPY_TO_LAG,
+        lambda s: full_decision(s)(),
+    ),
+    "rds from a LAG plan": (
+        Reason.COPY_TO_MANAGED,
+        lambda s: full_decision(s, resource_type="RDS")(),
+    ),
+    "s3 from a plan that does not opt in": (
+        Reason.COPY_TO_MANAGED,
+        lambda s: full_decision(
+            s, False, resource_type="S3", recovery_point_arn=S3_RECOVERY_POINT
+        )(),
+    ),
+    "fsx with a destination override": (
+        Reason.COPY_TO_OVERRIDE,
+        lambda _: full_decision(
+            make_settings(DESTINATION_OVERRIDES=json.dumps({"FSx": FSX_VAULT_ARN})),
+            resource_type="FSx",
+        )(),
+    ),
+    "running job": (
+        Reason.SKIP_NOT_COMPLETED,
+        lambda s: full_decision(s, state="RUNNING")(),
+    ),
+    "failed job": (
+        Reason.SKIP_NOT_COMPLETED,
+        lambda s: full_decision(s, state="FAILED")(),
+    ),
+    "vault that is not a source": (
+        Reason.SKIP_OUT_OF_SCOPE,
+        lambda s: full_decision(s, vault_name="team-b-vault")(),
+    ),
+    "another account": (
+        Reason.SKIP_OUT_OF_SCOPE,
+        lambda s: full_decision(s, account="444455556666")(),
+    ),
+    "another region": (
+        Reason.SKIP_OUT_OF_SCOPE,
+        lambda s: full_decision(s, region="eu-west-1")(),
+    ),
+    "copy completed into the LAG vault": (
+        Reason.SKIP_DESTINATION_VAULT,
+        lambda s: full_decision(s, origin=Origin.COPY_JOB, vault_name="lag")(),
+    ),
+    "copy completed into the managed vault": (
+        Reason.SKIP_DESTINATION_VAULT,
+        lambda s: full_decision(s, origin=Origin.COPY_JOB, vault_name="managed")(),
+    ),
+    "continuous recovery point": (
+        Reason.SKIP_CONTINUOUS,
+        lambda s: full_decision(
+            s,
+            resource_type="RDS",
+            recovery_point_arn=f"arn:aws:backup:{REGION}:{ACCOUNT}:recovery-point:continuous:db-x",
+        )(),
+    ),
+    "recovery point in cold storage": (
+        Reason.SKIP_COLD,
+        lambda s: full_decision(s)(storage_class=StorageClass.COLD),
+    ),
+    "dynamodb without advanced features": (
+        Reason.SKIP_NOT_COPYABLE,
+        lambda s: full_decision(
+            s,
+            resource_type="DynamoDB",
+            resource_arn=f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/Orders",
+            recovery_point_arn=f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/Orders/backup/017-a",
+        )(),
+    ),
+    "rds multi-az cluster": (
+        Reason.SKIP_NOT_COPYABLE,
+        lambda s: full_decision(
+            s,
+            resource_type="RDS",
+            resource_arn=f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:orders",
+            recovery_point_arn=f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster-snapshot:awsbackup:job-1",
+        )(),
+    ),
+    "redshift serverless": (
+        Reason.SKIP_NOT_COPYABLE,
+        lambda s: full_decision(s, resource_type="Redshift Serverless")(),
+    ),
+    "temporary recovery point of a backup-to-LAG rule": (
+        Reason.SKIP_NATIVE_LAG_TEMPORARY,
+        lambda s: full_decision(s)(
+            lifecycle=SourceLifecycle(delete_after_event="DELETE_AFTER_COPY")
+        ),
+    ),
+    "child job of a composite backup": (
+        Reason.SKIP_COMPOSITE_CHILD,
+        lambda s: full_decision(s, parent_job_id="parent-job-1")(),
+    ),
+    "member recovery point of a composite": (
+        Reason.SKIP_COMPOSITE_CHILD,
+        lambda s: full_decision(s)(
+            parent_recovery_point_arn=f"arn:aws:backup:{REGION}:{ACCOUNT}:recovery-point:parent"
+        ),
+    ),
+    "recovery point being deleted": (
+        Reason.SKIP_NOT_AVAILABLE,
+        lambda s: full_decision(s)(status="DELETING"),
+    ),
+    "partial recovery point": (
+        Reason.SKIP_NOT_AVAILABLE,
+        lambda s: full_decision(s)(status="PARTIAL"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_given_a_scenario_when_decided_then_its_reason_is_given(
+    settings: Settings, name: str
+) -> None:
+    # Given one scenario / When decided
+    expected, run = SCENARIOS[name]
+    decision = run(settings)
+    # Then the reason matches, copies carry a request and skips carry none
+    assert decision.reason is expected
+    assert decision.explanation
+    assert (decision.request is not None) is expected.is_copy
+    assert (decision.target is not None) is expected.is_copy
+
+
+def test_every_reason_code_is_reachable_by_some_scenario() -> None:
+    # A new Reason without a scenario here is a decision path without a test.
+    assert {reason for reason, _ in SCENARIOS.values()} == set(Reason)
+
+
+# --- Target choice --------------------------------------------------------------------------
+
+
+def test_given_a_lag_plan_and_a_lag_capable_type_when_decided_then_the_copy_goes_to_lag(
+    settings: Settings,
+) -> None:
+    # Given EBS from a plan that opts in
+    decision = full_decision(settings)()
+    # Then the request targets the LAG vault with the documented arguments
+    assert decision.target is Target.LAG
+    assert decision.request is not None
+    assert decision.request["DestinationBackupVaultArn"] == LAG_VAULT_ARN
+    assert decision.request["RecoveryPointArn"] == EBS_SNAPSHOT
+    assert decision.request["SourceBackupVaultName"] == "daily"
+    assert decision.request["IamRoleArn"] == COPY_ROLE_ARN
+    assert decision.request["Lifecycle"] == {"DeleteAfterDays": 30}
+
+
+def test_given_a_lag_plan_and_a_type_that_is_not_lag_capable_then_the_managed_vault_says_why(
+    settings: Settings,
+) -> None:
+    # Given RDS from a plan that opts in / When decided
+    decision = full_decision(settings, resource_type="RDS")()
+    # Then it goes to the managed vault, and the explanation names the type
+    assert decision.target is Target.MANAGED
+    assert decision.request is not None
+    assert decision.request["DestinationBackupVaultArn"] == MANAGED_VAULT_ARN
+    assert decision.explanation == "RDS is not LAG-capable"
+
+
+def test_given_a_plan_that_does_not_opt_in_when_decided_then_the_explanation_says_so(
+    settings: Settings,
+) -> None:
+    decision = full_decision(settings, False)()
+    assert (decision.target, decision.explanation) == (Target.MANAGED, "plan does not opt into LAG")
+
+
+def test_given_a_matrix_override_when_decided_then_rds_goes_to_lag() -> None:
+    # Given an operator override: RDS is LAG-capable now
+    settings = make_settings(SUPPORT_MATRIX_OVERRIDES='{"RDS": {"lag": true}}')
+    # When decided / Then no code change was needed to route it to LAG
+    assert full_decision(settings, resource_type="RDS")().target is Target.LAG
+
+
+def test_given_a_destination_override_when_decided_then_it_wins_over_lag() -> None:
+    # Given EBS from a LAG plan, but EBS overridden to its own vault with its own minimum
+    settings = make_settings(
+        DESTINATION_OVERRIDES=json.dumps({"EBS": {"vault_arn": FSX_VAULT_ARN, "min_days": 45}})
+    )
+    # When decided
+    decision = full_decision(settings)()
+    # Then the override vault and its limits apply
+    assert decision.target is Target.OVERRIDE
+    assert decision.request is not None
+    assert decision.request["DestinationBackupVaultArn"] == FSX_VAULT_ARN
+    assert decision.request["Lifecycle"] == {"DeleteAfterDays": 45}
+
+
+def test_given_an_override_for_another_type_when_a_destination_is_chosen_then_it_is_ignored() -> (
+    None
+):
+    settings = make_settings(DESTINATION_OVERRIDES=json.dumps({"FSx": FSX_VAULT_ARN}))
+    target, destination, reason, _ = choose_destination("EBS", True, settings)
+    assert (target, destination.vault_arn, reason) == (
+        Target.LAG,
+        LAG_VAULT_ARN,
+        Reason.COPY_TO_LAG,
+    )
+
+
+def test_given_a_lag_copy_when_lag_refuses_it_then_the_fallback_goes_to_the_managed_vault(
+    settings: Settings,
+) -> None:
+    # Given a LAG decision for EBS
+    event, facts = make_event(), make_facts()
+    lag = decide(event, facts, True, settings)
+    # When LAG refused it and the fallback is decided (attempt 2)
+    fallback = fallback_to_managed(event, facts, settings, attempt=2)
+    # Then the copy goes to the managed vault, with its own token, and says it is a fallback
+    assert fallback.reason is Reason.COPY_TO_MANAGED
+    assert fallback.request is not None
+    assert lag.request is not None
+    assert fallback.request["DestinationBackupVaultArn"] == MANAGED_VAULT_ARN
+    assert fallback.request["IdempotencyToken"] != lag.request["IdempotencyToken"]
+    assert "fallback" in fallback.explanation
+
+
+def test_given_a_skip_before_the_recovery_point_is_known_then_it_is_keyed_by_the_job(
+    settings: Settings,
+) -> None:
+    # Given a running job whose event names no recovery point
+    decision = screen_event(make_event(state="RUNNING", recovery_point_arn=None), settings)
+    # Then the skip is still identifiable (by its job)
+    assert decision is not None
+    assert decision.recovery_point_arn == "job:b1e0c4a2-7d3f-4c8e-9a61-2f5d8e0b7c13"
+
+
+def test_given_an_in_scope_event_when_screened_then_nothing_is_skipped(settings: Settings) -> None:
+    event = make_event()
+    assert screen_event(event, settings) is None
+    assert screen_recovery_point(event, EBS_SNAPSHOT, settings) is None
+
+
+# --- Plan opt-in -----------------------------------------------------------------------------
+
+
+def test_given_a_plan_listed_by_id_when_asked_then_it_opts_in() -> None:
+    selector = LagPlanSelector(plan_ids=frozenset({LAG_PLAN_ID}))
+    assert plan_uses_lag(selector, PlanIdentity(LAG_PLAN_ID))
+    assert not plan_uses_lag(selector, PlanIdentity(PLAIN_PLAN_ID))
+
+
+def test_given_a_plan_listed_by_name_when_asked_then_it_opts_in() -> None:
+    selector = LagPlanSelector(plan_names=frozenset({"finance-daily"}))
+    assert plan_uses_lag(selector, PlanIdentity(PLAIN_PLAN_ID, name="finance-daily"))
+    assert not plan_uses_lag(selector, PlanIdentity(PLAIN_PLAN_ID, name="finance-hourly"))
+
+
+@pytest.mark.parametrize(
+    ("tags", "opts_in"),
+    [
+        ({"backup:lag": "true"}, True),
+        ({"backup:lag": "false"}, False),
+        ({"backup:LAG": "true"}, False),
+        ({}, False),
+    ],
+)
+def test_given_a_plan_tag_when_asked_then_only_the_exact_key_and_value_opt_in(
+    tags: dict[str, str], opts_in: bool
+) -> None:
+    selector = LagPlanSelector(tag=("backup:lag", "true"))
+    assert plan_uses_lag(selector, PlanIdentity(PLAIN_PLAN_ID, name="x", tags=tags)) is opts_in
+
+
+def test_given_an_on_demand_job_when_asked_then_it_never_opts_in() -> None:
+    # Given every selector configured / When there is no plan / Then no LAG
+    selector = LagPlanSelector(frozenset({LAG_PLAN_ID}), frozenset({"x"}), ("k", "v"))
+    assert not plan_uses_lag(selector, None)
+    assert not needs_lookup(selector, None)
+
+
+@pytest.mark.parametrize(
+    ("selector", "plan_id", "expected"),
+    [
+        (LagPlanSelector(plan_ids=frozenset({LAG_PLAN_ID})), PLAIN_PLAN_ID, False),
+        (LagPlanSelector(plan_names=frozenset({"x"})), PLAIN_PLAN_ID, True),
+        (LagPlanSelector(tag=("k", "v")), PLAIN_PLAN_ID, True),
+        (LagPlanSelector(frozenset({LAG_PLAN_ID}), frozenset({"x"})), LAG_PLAN_ID, False),
+    ],
+    ids=["ids only", "names", "tag", "already listed by id"],
+)
+def test_given_a_selector_when_asked_then_a_lookup_is_needed_only_for_names_or_tags(
+    selector: LagPlanSelector, plan_id: str, expected: bool
+) -> None:
+    assert needs_lookup(selector, plan_id) is expected
+
+
+# --- Idempotency token -----------------------------------------------------------------------
+
+
+def test_given_the_same_inputs_when_a_token_is_made_twice_then_it_is_the_same() -> None:
+    # Redelivery of the same event must not start a twin copy job.
+    first = idempotency_token(EBS_SNAPSHOT, LAG_VAULT_ARN, 1)
+    assert idempotency_token(EBS_SNAPSHOT, LAG_VAULT_ARN, 1) == first
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        (EBS_SNAPSHOT, LAG_VAULT_ARN, 2),
+        (EBS_SNAPSHOT, MANAGED_VAULT_ARN, 1),
+        (S3_RECOVERY_POINT, LAG_VAULT_ARN, 1),
+    ],
+    ids=["next attempt", "other destination", "other recovery point"],
+)
+def test_given_a_different_attempt_destination_or_recovery_point_then_the_token_differs(
+    other: tuple[str, str, int],
+) -> None:
+    assert idempotency_token(*other) != idempotency_token(EBS_SNAPSHOT, LAG_VAULT_ARN, 1)
+
+
+def test_given_a_long_recovery_point_arn_when_a_token_is_made_then_it_is_still_a_uuid() -> None:
+    token = idempotency_token(EBS_SNAPSHOT * 10, LAG_VAULT_ARN, 1)
+    assert str(uuid.UUID(token)) == token
+
+
+def test_given_two_attempts_when_decided_then_each_request_has_its_own_token(
+    settings: Settings,
+) -> None:
+    # Given the same recovery point decided for attempt 1 and attempt 2
+    event, facts = make_event(), make_facts()
+    first = decide(event, facts, True, settings, attempt=1).request
+    again = decide(event, facts, True, settings, attempt=1).request
+    second = decide(event, facts, True, settings, attempt=2).request
+    # Then the same attempt repeats its token and the next attempt gets a new one
+    assert first is not None
+    assert again is not None
+    assert second is not None
+    assert first["IdempotencyToken"] == again["IdempotencyToken"]
+    assert first["IdempotencyToken"] != second["IdempotencyToken"]

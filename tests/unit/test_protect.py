@@ -1,0 +1,268 @@
+"""The use case against in-memory ports: what each outcome costs in AWS calls and ledger writes."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from core.config import Settings
+from core.errors import RetryableError
+from core.ledger_states import LedgerState
+from core.models import Reason, StorageClass, Target
+from core.plans import PlanIdentity
+from core.protect import CopyService, OutcomeKind
+from tests.fakes import (
+    EBS_SNAPSHOT,
+    NO_DESTINATION,
+    FakeBackup,
+    FakeLedger,
+    make_event,
+    make_facts,
+    make_settings,
+)
+from tests.samples import ACCOUNT, LAG_PLAN_ID, LAG_VAULT_ARN, PLAIN_PLAN_ID, REGION
+
+ONE_COPY = Counter({"DescribeRecoveryPoint": 1, "StartCopyJob": 1})
+
+
+def service(
+    settings: Settings, backup: FakeBackup | None = None, ledger: FakeLedger | None = None
+) -> CopyService:
+    return CopyService(
+        settings=settings, backup=backup or FakeBackup(), ledger=ledger or FakeLedger()
+    )
+
+
+# --- A copy ----------------------------------------------------------------------------------
+
+
+def test_given_an_in_scope_recovery_point_when_protected_then_a_copy_costs_two_calls(
+    settings: Settings,
+) -> None:
+    # Given a completed EBS backup from a plan listed by id
+    backup = FakeBackup()
+    # When protected
+    outcome = service(settings, backup).protect(make_event())
+    # Then exactly one DescribeRecoveryPoint and one StartCopyJob were made
+    assert outcome.kind is OutcomeKind.COPY_STARTED
+    assert outcome.decision.reason is Reason.COPY_TO_LAG
+    assert backup.calls == ONE_COPY
+    assert backup.started == [outcome.decision.request]
+    assert outcome.copy_job_id == "copy-job-1"
+
+
+def test_given_a_started_copy_when_the_ledger_is_read_then_it_records_the_copy_job(
+    settings: Settings,
+) -> None:
+    # Given a copy that was started
+    ledger = FakeLedger()
+    service(settings, ledger=ledger).protect(make_event())
+    # When the ledger entry for (recovery point, LAG vault) is read
+    entry = ledger.get(EBS_SNAPSHOT, LAG_VAULT_ARN)
+    # Then it was claimed and is STARTED with the copy job id, on attempt 1
+    assert entry is not None
+    assert (entry.state, entry.copy_job_id, entry.attempts) == (
+        LedgerState.STARTED,
+        "copy-job-1",
+        1,
+    )
+    assert ledger.calls == Counter({"claim": 1, "mark_started": 1})
+
+
+def test_given_an_event_without_a_recovery_point_when_protected_then_the_job_is_described(
+    settings: Settings,
+) -> None:
+    # Given an event that does not name its recovery point
+    event = make_event(recovery_point_arn=None)
+    backup = FakeBackup(jobs={event.job_id: EBS_SNAPSHOT})
+    # When protected
+    outcome = service(settings, backup).protect(event)
+    # Then one DescribeBackupJob found it, and the copy is of that recovery point
+    assert backup.calls == ONE_COPY + Counter({"DescribeBackupJob": 1})
+    assert outcome.decision.request is not None
+    assert outcome.decision.request["RecoveryPointArn"] == EBS_SNAPSHOT
+
+
+# --- Skips -----------------------------------------------------------------------------------
+
+CONTINUOUS = f"arn:aws:backup:{REGION}:{ACCOUNT}:recovery-point:continuous:db-orders-3c2b"
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason", "state"),
+    [
+        ({"state": "RUNNING"}, Reason.SKIP_NOT_COMPLETED, LedgerState.SKIPPED),
+        ({"vault_name": "team-b-vault"}, Reason.SKIP_OUT_OF_SCOPE, LedgerState.SKIPPED),
+        ({"vault_name": "lag"}, Reason.SKIP_DESTINATION_VAULT, LedgerState.SKIPPED),
+        ({"parent_job_id": "parent-1"}, Reason.SKIP_COMPOSITE_CHILD, LedgerState.SKIPPED),
+        ({"recovery_point_arn": CONTINUOUS}, Reason.SKIP_CONTINUOUS, LedgerState.UNPROTECTABLE),
+        (
+            {"resource_type": "Redshift Serverless"},
+            Reason.SKIP_NOT_COPYABLE,
+            LedgerState.UNPROTECTABLE,
+        ),
+    ],
+    ids=lambda value: getattr(value, "value", None),
+)
+def test_given_a_skip_from_the_event_alone_when_protected_then_aws_backup_is_not_called(
+    settings: Settings, changes: dict[str, str], reason: Reason, state: LedgerState
+) -> None:
+    # Given an event that can be judged without AWS
+    backup, ledger = FakeBackup(), FakeLedger()
+    # When protected
+    outcome = service(settings, backup, ledger).protect(make_event(**changes))
+    # Then it is skipped for that reason, at no AWS Backup cost, and recorded once
+    assert (outcome.kind, outcome.decision.reason) == (OutcomeKind.SKIPPED, reason)
+    assert sum(backup.calls.values()) == 0
+    entry = ledger.get(outcome.decision.recovery_point_arn, NO_DESTINATION)
+    assert entry is not None
+    assert (entry.state, entry.reason) == (state, reason.value)
+
+
+def test_given_a_cold_recovery_point_when_protected_then_it_costs_one_describe_and_no_copy(
+    settings: Settings,
+) -> None:
+    # Given a recovery point already in cold storage
+    backup = FakeBackup(facts={EBS_SNAPSHOT: make_facts(storage_class=StorageClass.COLD)})
+    ledger = FakeLedger()
+    # When protected
+    outcome = service(settings, backup, ledger).protect(make_event())
+    # Then it is unprotectable, found with one DescribeRecoveryPoint, and never claimed
+    assert outcome.decision.reason is Reason.SKIP_COLD
+    assert backup.calls == Counter({"DescribeRecoveryPoint": 1})
+    entry = ledger.get(EBS_SNAPSHOT, NO_DESTINATION)
+    assert entry is not None
+    assert entry.state is LedgerState.UNPROTECTABLE
+    assert ledger.calls["claim"] == 0
+
+
+# --- Duplicates ------------------------------------------------------------------------------
+
+
+def test_given_a_copy_already_claimed_when_protected_again_then_no_copy_job_is_started(
+    settings: Settings,
+) -> None:
+    # Given the ledger already holds a started copy of this recovery point to LAG
+    backup, ledger = FakeBackup(), FakeLedger()
+    first = service(settings, FakeBackup(), ledger).protect(make_event())
+    # When another container protects the same recovery point
+    outcome = service(settings, backup, ledger).protect(make_event())
+    # Then it sees the claim and starts nothing
+    assert outcome.kind is OutcomeKind.ALREADY_CLAIMED
+    assert outcome.decision.request == first.decision.request
+    assert backup.calls["StartCopyJob"] == 0
+
+
+def test_given_the_same_event_twice_when_protected_then_one_copy_job_is_started(
+    settings: Settings,
+) -> None:
+    # Given one container receiving the same event twice (at-least-once delivery)
+    backup = FakeBackup()
+    copy_service = service(settings, backup)
+    # When both deliveries are protected
+    kinds = [copy_service.protect(make_event()).kind for _ in range(2)]
+    # Then one copy job was started
+    assert kinds == [OutcomeKind.COPY_STARTED, OutcomeKind.ALREADY_CLAIMED]
+    assert backup.calls["StartCopyJob"] == 1
+
+
+def test_given_a_throttled_start_when_redelivered_then_the_retry_reuses_the_claim_and_token(
+    settings: Settings,
+) -> None:
+    # Given StartCopyJob is throttled once
+    backup = FakeBackup(start_errors=[RetryableError("ThrottlingException", "slow down")])
+    ledger = FakeLedger()
+    copy_service = service(settings, backup, ledger)
+    # When the first delivery fails and SQS redelivers
+    with pytest.raises(RetryableError):
+        copy_service.protect(make_event())
+    planned = ledger.get(EBS_SNAPSHOT, LAG_VAULT_ARN)
+    outcome = copy_service.protect(make_event())
+    # Then the claim stayed PLANNED in between, and the retry started the copy with the same token
+    assert planned is not None
+    assert planned.state is LedgerState.PLANNED
+    assert outcome.kind is OutcomeKind.COPY_STARTED
+    assert backup.calls["StartCopyJob"] == 2
+    assert len(backup.started) == 1
+    assert outcome.decision.request is not None
+    token = outcome.decision.request["IdempotencyToken"]
+    assert backup.started[0]["IdempotencyToken"] == token
+
+
+# --- Plan lookups ----------------------------------------------------------------------------
+
+
+def by_name_settings() -> Settings:
+    return make_settings(LAG_PLAN_NAMES="finance-daily")
+
+
+def test_given_plans_selected_by_name_when_two_events_share_a_plan_then_it_is_looked_up_once() -> (
+    None
+):
+    # Given LAG opt-in by plan name, and a plan named "finance-daily"
+    backup = FakeBackup(plans={PLAIN_PLAN_ID: PlanIdentity(PLAIN_PLAN_ID, "finance-daily", {})})
+    copy_service = service(by_name_settings(), backup)
+    # When two recovery points of that plan are protected by the same container
+    first = copy_service.protect(make_event(backup_plan_id=PLAIN_PLAN_ID))
+    second = copy_service.protect(
+        make_event(
+            backup_plan_id=PLAIN_PLAN_ID,
+            recovery_point_arn=f"arn:aws:ec2:{REGION}::snapshot/snap-0ffffffffffffffff",
+        )
+    )
+    # Then both go to LAG, and the plan cost one GetBackupPlan + one ListTags in all
+    assert first.decision.target is Target.LAG
+    assert second.decision.target is Target.LAG
+    assert (backup.calls["GetBackupPlan"], backup.calls["ListTags"]) == (1, 1)
+
+
+def test_given_two_different_plans_when_protected_then_each_is_looked_up() -> None:
+    backup = FakeBackup()
+    copy_service = service(by_name_settings(), backup)
+    copy_service.protect(make_event(backup_plan_id="plan-a"))
+    copy_service.protect(
+        make_event(
+            backup_plan_id="plan-b",
+            recovery_point_arn=f"arn:aws:ec2:{REGION}::snapshot/snap-0eeeeeeeeeeeeeeee",
+        )
+    )
+    assert backup.calls["GetBackupPlan"] == 2
+
+
+def test_given_a_plan_tagged_for_lag_when_protected_then_it_goes_to_lag() -> None:
+    # Given opt-in by tag, and a plan carrying it
+    backup = FakeBackup(
+        plans={PLAIN_PLAN_ID: PlanIdentity(PLAIN_PLAN_ID, "x", {"backup:lag": "true"})}
+    )
+    settings = make_settings(LAG_PLAN_TAG="backup:lag=true")
+    # When protected / Then the tag routed it to LAG
+    outcome = service(settings, backup).protect(make_event(backup_plan_id=PLAIN_PLAN_ID))
+    assert outcome.decision.reason is Reason.COPY_TO_LAG
+
+
+@pytest.mark.parametrize("plan_id", [LAG_PLAN_ID, None], ids=["listed by id", "on-demand"])
+def test_given_a_plan_listed_by_id_or_no_plan_when_protected_then_no_plan_is_looked_up(
+    plan_id: str | None,
+) -> None:
+    # Given name selectors configured, but a plan already listed by id (or no plan at all)
+    backup = FakeBackup()
+    # When protected / Then no plan lookup is made
+    service(by_name_settings(), backup).protect(make_event(backup_plan_id=plan_id))
+    assert backup.calls == ONE_COPY
+
+
+# --- Dry run ---------------------------------------------------------------------------------
+
+
+def test_given_an_event_when_planned_then_nothing_is_started_or_written(
+    settings: Settings,
+) -> None:
+    # Given a copyable recovery point
+    backup, ledger = FakeBackup(), FakeLedger()
+    # When only planned (copyctl plan)
+    decision = service(settings, backup, ledger).plan(make_event())
+    # Then the decision is the copy, but no copy job and no ledger write happened
+    assert decision.reason is Reason.COPY_TO_LAG
+    assert backup.calls == Counter({"DescribeRecoveryPoint": 1})
+    assert sum(ledger.calls.values()) == 0
