@@ -1,0 +1,1 @@
+"""``copyctl``: the operator's command line for the backup copy orchestrator."""
