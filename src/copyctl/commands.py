@@ -13,8 +13,8 @@ from typing import Any, TextIO
 from adapters.request_validation import request_problems
 from copyctl.offline import Assumptions, OfflineBackup
 from core.config import Settings, load_settings
-from core.errors import OrchestratorError
-from core.events import parse_recovery_point_event
+from core.errors import InvalidEventError, OrchestratorError
+from core.events import decode_body, parse_recovery_point_event
 from core.ledger_states import LedgerEntry, LedgerState
 from core.models import Decision, RecoveryPointEvent
 from core.protect import CopyService
@@ -72,6 +72,8 @@ def matrix(args: argparse.Namespace, out: TextIO) -> int:
 
 def _plan_one(label: str, raw: Any, settings: Settings, assumptions: Assumptions) -> dict[str, Any]:
     try:
+        if isinstance(raw, InvalidEventError):
+            raise raw
         event = parse_recovery_point_event(raw)
     except OrchestratorError as error:
         return {
@@ -133,12 +135,13 @@ def _events(path: Path) -> Iterator[tuple[str, Any]]:
 
 
 def _sqs_body(record: Any) -> Any:
+    """The record's body decoded as the handler would, or the error the handler would park."""
     if not isinstance(record, dict) or not isinstance(record.get("body"), str):
         return record
     try:
-        return json.loads(record["body"])
-    except json.JSONDecodeError:
-        return record["body"]
+        return decode_body(record["body"])
+    except InvalidEventError as error:
+        return error
 
 
 def _environment(path: str | None) -> Mapping[str, str]:

@@ -9,6 +9,7 @@ Shapes: https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,14 @@ from core.models import Origin, RecoveryPointEvent
 
 BACKUP_JOB_DETAIL_TYPE = "Backup Job State Change"
 COPY_JOB_DETAIL_TYPE = "Copy Job State Change"
+
+
+def decode_body(body: str) -> object:
+    """The JSON document an SQS message body carries; ``InvalidEventError`` when it is not JSON."""
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as error:
+        raise InvalidEventError(f"body is not JSON: {error.msg} at {error.pos}") from error
 
 
 def parse_recovery_point_event(raw: object) -> RecoveryPointEvent:

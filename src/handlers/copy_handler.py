@@ -18,8 +18,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from core.errors import InvalidEventError, PermanentError
-from core.events import parse_recovery_point_event
+from core.errors import PermanentError
+from core.events import decode_body, parse_recovery_point_event
 from handlers.dependencies import copy_dependencies
 from handlers.observability import count_decision, count_rejection, logger, metrics, tracer
 
@@ -46,7 +46,7 @@ def handle_body(body: str) -> str:
     """Protect the recovery point one EventBridge event describes; return the outcome's name."""
     deps = copy_dependencies()
     try:
-        event = parse_recovery_point_event(_json(body))
+        event = parse_recovery_point_event(decode_body(body))
         logger.set_correlation_id(event.recovery_point_arn or event.job_id)
         outcome = deps.service.protect(event)
     except PermanentError as error:
@@ -55,10 +55,3 @@ def handle_body(body: str) -> str:
         return "rejected"
     count_decision(outcome.decision, outcome.kind.value)
     return outcome.kind.value
-
-
-def _json(body: str) -> object:
-    try:
-        return json.loads(body)
-    except json.JSONDecodeError as error:
-        raise InvalidEventError(f"body is not JSON: {error.msg} at {error.pos}") from error

@@ -19,7 +19,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from core.copy_events import parse_copy_job_update
-from core.errors import InvalidEventError, PermanentError
+from core.errors import PermanentError
+from core.events import decode_body
 from handlers.dependencies import tracking_dependencies
 from handlers.observability import (
     count_copy_failure,
@@ -53,7 +54,7 @@ def handle_body(body: str) -> str:
     """Track the copy job one EventBridge event describes; return the outcome's name."""
     deps = tracking_dependencies()
     try:
-        update = parse_copy_job_update(_json(body))
+        update = parse_copy_job_update(decode_body(body))
         logger.set_correlation_id(update.source_recovery_point_arn)
         outcome = deps.service.track(update)
     except PermanentError as error:
@@ -72,10 +73,3 @@ def handle_body(body: str) -> str:
         next_copy_job_id=outcome.next_copy_job_id,
     )
     return outcome.kind.value
-
-
-def _json(body: str) -> object:
-    try:
-        return json.loads(body)
-    except json.JSONDecodeError as error:
-        raise InvalidEventError(f"body is not JSON: {error.msg} at {error.pos}") from error
