@@ -1,4 +1,4 @@
-"""``copyctl plan`` and ``copyctl matrix``: offline, no AWS call, requests valid against botocore."""
+"""``copyctl plan`` and ``matrix``: offline, no AWS call, requests valid against botocore."""
 
 from __future__ import annotations
 
