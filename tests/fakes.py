@@ -179,6 +179,13 @@ class FakeLedger:
         ):
             self.entries[key] = replace(current, state=LedgerState.STARTED, copy_job_id=copy_job_id)
 
+    def mark_start_failed(self, decision: Decision, attempt: int, reason: str, detail: str) -> None:
+        self.calls["mark_start_failed"] += 1
+        key = (decision.recovery_point_arn, _request(decision)["DestinationBackupVaultArn"])
+        current = self.entries.get(key)
+        if current is not None and current.attempts == attempt and current.state.is_final is False:
+            self.entries[key] = replace(current, state=LedgerState.FAILED, explanation=detail)
+
     def record_final(
         self, event: RecoveryPointEvent, decision: Decision, state: LedgerState
     ) -> None:

@@ -16,6 +16,7 @@ RETRYABLE_CODES = frozenset(
         "LimitExceededException",
         "ServiceUnavailableException",
         "ThrottlingException",
+        "ThrottledException",  # SNS Publish
         "Throttling",
         "TooManyRequestsException",
         "RequestLimitExceeded",

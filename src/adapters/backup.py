@@ -55,11 +55,28 @@ class BackupGateway:
         return answer["CopyJobId"]
 
     def plan_identity(self, plan_id: str) -> PlanIdentity:
-        with translated("GetBackupPlan"):
-            plan = self._client.get_backup_plan(BackupPlanId=plan_id)
+        """The plan's name and tags; a plan deleted since its backup ran is known by id only."""
+        try:
+            with translated("GetBackupPlan"):
+                plan = self._client.get_backup_plan(BackupPlanId=plan_id)
+        except PermanentError as error:
+            if error.reason != "ResourceNotFoundException":
+                raise
+            return PlanIdentity(plan_id)
+        return PlanIdentity(
+            plan_id, plan["BackupPlan"]["BackupPlanName"], self._tags(plan["BackupPlanArn"])
+        )
+
+    def _tags(self, resource_arn: str) -> dict[str, str]:
+        # botocore has no ListTags paginator for AWS Backup: follow NextToken by hand.
         with translated("ListTags"):
-            tags = self._client.list_tags(ResourceArn=plan["BackupPlanArn"]).get("Tags", {})
-        return PlanIdentity(plan_id, plan["BackupPlan"]["BackupPlanName"], dict(tags))
+            page = self._client.list_tags(ResourceArn=resource_arn)
+        tags = dict(page.get("Tags", {}))
+        while token := page.get("NextToken"):
+            with translated("ListTags"):
+                page = self._client.list_tags(ResourceArn=resource_arn, NextToken=token)
+            tags.update(page.get("Tags", {}))
+        return tags
 
     # --- copy tracking ----------------------------------------------------------------------
 

@@ -90,6 +90,12 @@ class DynamoLedger:
             key, LedgerState.STARTED, {"CopyJobId": _s(copy_job_id)}, same_attempt=attempt
         )
 
+    def mark_start_failed(self, decision: Decision, attempt: int, reason: str, detail: str) -> None:
+        request = _require_request(decision)
+        key = _key(decision.recovery_point_arn, request["DestinationBackupVaultArn"])
+        fields = {"FailureKind": _s(reason), "Explanation": _s((detail or reason)[:_MAX_TEXT])}
+        self.transition(key, LedgerState.FAILED, fields, same_attempt=attempt, create=False)
+
     def record_final(
         self, event: RecoveryPointEvent, decision: Decision, state: LedgerState
     ) -> None:

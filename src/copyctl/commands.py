@@ -118,6 +118,9 @@ class _NoLedger:
     def mark_started(self, decision: Decision, copy_job_id: str, attempt: int) -> None:
         raise RuntimeError("copyctl plan never writes the ledger")
 
+    def mark_start_failed(self, decision: Decision, attempt: int, reason: str, detail: str) -> None:
+        raise RuntimeError("copyctl plan never writes the ledger")
+
     def record_final(
         self, event: RecoveryPointEvent, decision: Decision, state: LedgerState
     ) -> None:

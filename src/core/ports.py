@@ -42,6 +42,10 @@ class LedgerPort(Protocol):
 
     def mark_started(self, decision: Decision, copy_job_id: str, attempt: int) -> None: ...
 
+    def mark_start_failed(self, decision: Decision, attempt: int, reason: str, detail: str) -> None:
+        """AWS refused to start this attempt's copy job for good: FAILED, with AWS's reason."""
+        ...
+
     def record_final(
         self, event: RecoveryPointEvent, decision: Decision, state: LedgerState
     ) -> None: ...

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from core.config import Settings
 from core.decision import decide, screen_event, screen_recovery_point
+from core.errors import PermanentError
 from core.ledger_states import state_for_skip
 from core.models import Decision, Origin, RecoveryPointEvent
 from core.plans import PlanIdentity, needs_lookup, plan_uses_lag
@@ -71,7 +72,12 @@ class CopyService:
             raise ValueError(f"decision {decision.reason} carries no copy request")
         if not self.ledger.claim(event, decision, attempt):
             return Outcome(OutcomeKind.ALREADY_CLAIMED, decision)
-        copy_job_id = self.backup.start_copy_job(decision.request)
+        try:
+            copy_job_id = self.backup.start_copy_job(decision.request)
+        except PermanentError as error:
+            # Without this the entry would stay PLANNED and look in flight forever.
+            self.ledger.mark_start_failed(decision, attempt, error.reason, error.message)
+            raise
         self.ledger.mark_started(decision, copy_job_id, attempt)
         return Outcome(OutcomeKind.COPY_STARTED, decision, copy_job_id)
 

@@ -274,6 +274,38 @@ def test_given_a_plan_id_when_its_identity_is_asked_then_name_and_tags_are_read(
     )
 
 
+def test_given_a_plan_with_many_tags_when_its_identity_is_asked_then_every_page_is_read(
+    stubber: Stubber, gateway: BackupGateway
+) -> None:
+    # Given a plan whose tags span two ListTags pages
+    stubber.add_response(
+        "get_backup_plan",
+        {"BackupPlanArn": PLAN_ARN, "BackupPlan": {"BackupPlanName": "p", "Rules": []}},
+        expected_params={"BackupPlanId": LAG_PLAN_ID},
+    )
+    stubber.add_response(
+        "list_tags",
+        {"Tags": {"team": "a"}, "NextToken": "page-2"},
+        expected_params={"ResourceArn": PLAN_ARN},
+    )
+    stubber.add_response(
+        "list_tags",
+        {"Tags": {"backup:lag": "true"}},
+        expected_params={"ResourceArn": PLAN_ARN, "NextToken": "page-2"},
+    )
+    # When asked / Then the tag on the second page counts
+    assert gateway.plan_identity(LAG_PLAN_ID).tags == {"team": "a", "backup:lag": "true"}
+
+
+def test_given_a_plan_deleted_since_its_backup_when_asked_then_it_is_known_by_id_only(
+    stubber: Stubber, gateway: BackupGateway
+) -> None:
+    # Given the plan no longer exists
+    stubber.add_client_error("get_backup_plan", "ResourceNotFoundException", http_status_code=404)
+    # When asked / Then no error: the plan opts into LAG only if listed by id
+    assert gateway.plan_identity(LAG_PLAN_ID) == PlanIdentity(LAG_PLAN_ID)
+
+
 def test_given_a_throttled_plan_lookup_when_asked_then_it_is_retryable(
     stubber: Stubber, gateway: BackupGateway
 ) -> None:

@@ -268,3 +268,26 @@ def test_given_a_missing_table_when_claimed_then_the_error_is_translated(
         ledger.claim(EVENT, copy_decision, 1)
     assert caught.value.reason == "ResourceNotFoundException"
     assert caught.value.message.startswith("UpdateItem")
+
+
+def test_given_a_planned_claim_when_the_start_is_refused_then_the_entry_fails_with_the_reason(
+    ledger: LedgerPort, copy_decision: Decision
+) -> None:
+    # Given attempt 1 claimed
+    ledger.claim(EVENT, copy_decision, 1)
+    # When AWS refuses to start its copy job for good
+    ledger.mark_start_failed(copy_decision, 1, "InvalidParameterValueException", "bad lifecycle")
+    # Then the entry is FAILED with the explanation
+    entry = ledger.get(EBS_SNAPSHOT, LAG_VAULT_ARN)
+    assert entry is not None
+    assert (entry.state, entry.explanation) == (LedgerState.FAILED, "bad lifecycle")
+
+
+def test_given_a_newer_attempt_when_an_old_start_is_refused_then_the_entry_is_unchanged(
+    ledger: LedgerPort, copy_decision: Decision
+) -> None:
+    # Given attempt 2 holds the claim
+    ledger.claim(EVENT, copy_decision, 2)
+    # When a stale attempt 1 reports a refused start / Then attempt 2 is untouched
+    ledger.mark_start_failed(copy_decision, 1, "InvalidParameterValueException", "stale")
+    assert state_of(ledger) == (LedgerState.PLANNED, 2)

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from core.config import Settings
-from core.errors import RetryableError
+from core.errors import PermanentError, RetryableError
 from core.ledger_states import LedgerState
 from core.models import Reason, StorageClass, Target
 from core.plans import PlanIdentity
@@ -188,6 +188,23 @@ def test_given_a_throttled_start_when_redelivered_then_the_retry_reuses_the_clai
     assert outcome.decision.request is not None
     token = outcome.decision.request["IdempotencyToken"]
     assert backup.started[0]["IdempotencyToken"] == token
+
+
+def test_given_a_start_refused_for_good_when_protected_then_the_ledger_says_failed_and_why(
+    settings: Settings,
+) -> None:
+    # Given AWS refuses the copy job with a permanent error
+    refusal = PermanentError("InvalidParameterValueException", "StartCopyJob: bad lifecycle")
+    ledger = FakeLedger()
+    copy_service = service(settings, FakeBackup(start_errors=[refusal]), ledger)
+    # When protected
+    with pytest.raises(PermanentError):
+        copy_service.protect(make_event())
+    # Then the entry is FAILED with AWS's message, not left PLANNED as if in flight
+    entry = ledger.get(EBS_SNAPSHOT, LAG_VAULT_ARN)
+    assert entry is not None
+    assert entry.state is LedgerState.FAILED
+    assert entry.explanation == "StartCopyJob: bad lifecycle"
 
 
 # --- Plan lookups ----------------------------------------------------------------------------
