@@ -400,8 +400,8 @@ def _parameter_values(template: dict[str, Any], given: dict[str, Any]) -> dict[s
     return values
 
 
-def _ordered(resources: dict[str, Any]) -> list[str]:
-    """Logical ids, each after the ones it refers to (file order otherwise)."""
+def _ordered(resources: dict[str, Any], globals_: dict[str, Any]) -> list[str]:
+    """Logical ids, each after the ones it refers to (Globals too), in file order otherwise."""
     ordered: list[str] = []
     visiting: set[str] = set()
 
@@ -411,9 +411,8 @@ def _ordered(resources: dict[str, Any]) -> list[str]:
         visiting.add(logical_id)
         spec = resources[logical_id]
         depends = spec.get("DependsOn") or []
-        for dependency in sorted(
-            cfn_eval.references(spec.get("Properties")) | set(_as_list(depends))
-        ):
+        properties = _with_globals(spec.get("Type", ""), spec, globals_)
+        for dependency in sorted(cfn_eval.references(properties) | set(_as_list(depends))):
             visit(dependency)
         visiting.discard(logical_id)
         ordered.append(logical_id)
@@ -450,7 +449,7 @@ def from_template(
     result = Provisioned(parameters=dict(context.parameters))
     with STATE_LOCK:
         resources = template.get("Resources") or {}
-        for logical_id in _ordered(resources):
+        for logical_id in _ordered(resources, template.get("Globals") or {}):
             spec = resources[logical_id]
             _provision_one(
                 where, context, logical_id, spec, result, globals_=template.get("Globals") or {}

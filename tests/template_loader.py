@@ -83,12 +83,20 @@ class RenderedStack:
     # AssertDescription of every template rule assertion these parameters break: CloudFormation
     # would refuse to create or update the stack.
     rule_violations: list[str] = field(default_factory=list)
+    # SAM Globals, rendered: what the transform copies into every resource of the type.
+    globals: dict[str, Any] = field(default_factory=dict)
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.resources.items() if v["Type"] == resource_type}
 
     def properties(self, logical_id: str) -> dict[str, Any]:
         return self.resources[logical_id].get("Properties", {})
+
+    def function_environment(self, logical_id: str) -> dict[str, Any]:
+        """A function's environment as SAM deploys it: Globals' variables, then its own."""
+        shared = self.globals.get("Function", {}).get("Environment", {}).get("Variables", {})
+        own = self.properties(logical_id).get("Environment", {}).get("Variables", {})
+        return {**shared, **own}
 
 
 class _Renderer:
@@ -197,8 +205,14 @@ class _Renderer:
             return f"https://sqs.{self.region}.amazonaws.com/{self.account}/{name}"
         if kind == "AWS::Logs::LogGroup":
             return self._property(name, "LogGroupName")
-        if kind == "AWS::Serverless::Function":
+        if kind in ("AWS::Serverless::Function", "AWS::DynamoDB::Table"):
             return f"{self.stack_name}-{name}"
+        if kind == "AWS::SNS::Topic":
+            return self._arn("sns", name)
+        if kind == "AWS::CloudWatch::Alarm":
+            return self._property(name, "AlarmName")
+        if kind == "AWS::CloudWatch::Dashboard":
+            return self._property(name, "DashboardName")
         return name
 
     def get_att(self, logical_id: str, attribute: str) -> Any:
@@ -222,7 +236,11 @@ class _Renderer:
             "AWS::IAM::Role": self._arn("iam", f"role/{logical_id}", regional=False),
             "AWS::KMS::Key": self._arn("kms", f"key/{logical_id}"),
             "AWS::Serverless::Function": self._arn("lambda", f"function:{self.ref(logical_id)}"),
+            "AWS::DynamoDB::Table": self._arn("dynamodb", f"table/{self.ref(logical_id)}"),
+            "AWS::CloudWatch::Alarm": self._arn("cloudwatch", f"alarm:{self.ref(logical_id)}"),
         }
+        if kind == "AWS::SQS::Queue" and attribute == "QueueName":
+            return logical_id
         if kind == "AWS::Logs::LogGroup" and attribute == "Arn":
             return self._arn("logs", f"log-group:{self.ref(logical_id)}:*")
         if attribute == "Arn" and kind in arns:
@@ -311,6 +329,7 @@ def render(
         for assertion in rule["Assertions"]:
             if not renderer.rule_value(assertion["Assert"]):
                 stack.rule_violations.append(assertion.get("AssertDescription", "(no description)"))
+    stack.globals = renderer.resolve(source.get("Globals", {}))
     for name, output in source.get("Outputs", {}).items():
         if "Condition" not in output or renderer.condition(output["Condition"]):
             stack.outputs[name] = renderer.resolve(output["Value"])

@@ -204,3 +204,21 @@ def test_given_the_project_template_when_provisioned_then_its_vaults_and_queues_
     for logical_id in ("LagVault", "ManagedKeyVault"):
         if logical_id in stack:
             assert stack.ref(logical_id) in listed
+
+
+@pytest.mark.skipif(not PROJECT_TEMPLATE.exists(), reason="template.yaml not written yet")
+def test_given_globals_referring_to_resources_when_provisioned_then_functions_see_them(
+    mocked: None,
+) -> None:
+    # Given the project template, whose SAM Globals give every function the ledger table and the
+    # alert topic / When provisioned (resources ordered by what Globals refer to, too)
+    stack = from_template(PROJECT_TEMPLATE, {"AlertEmail": "oncall@example.com"})
+    # Then each function's environment holds the provisioned names, not unresolved references
+    for function in ("CopyFunction", "TrackingFunction"):
+        environment = stack.attribute(function, "EnvironmentVariables")
+        assert environment["ALERT_TOPIC_ARN"] == stack.arn("AlertTopic")
+        assert environment["LEDGER_TABLE_NAME"] == stack.ref("LedgerTable")
+        assert environment["LAG_VAULT_ARN"] == stack.arn("LagVault")
+    # And the types the emulator does not model are skipped, each with its reason
+    for logical_id in ("AlertEmailSubscription", "TrackingQueuesPolicy", "CopyFailedAlarm"):
+        assert stack.skipped[logical_id].endswith(": not emulated")

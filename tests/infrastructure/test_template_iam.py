@@ -7,6 +7,7 @@ and Region, and can never delete a recovery point, a vault or a key.
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +35,7 @@ FORBIDDEN_FOR_THE_ORCHESTRATOR = (
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html
 WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {
     "backup:DescribeBackupJob",
+    "backup:DescribeCopyJob",
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
 }
@@ -175,11 +177,14 @@ def test_copy_function_role_grants_exactly_the_contract(label: str) -> None:
     # Given the calls docs/contracts.md lists for CopyFunction (code calls and Lambda plumbing)
     stack = STACKS[label]
     contract = _contract_actions("CopyFunction")
-    # The ledger's DynamoDB actions are granted once the template defines the ledger table.
-    if not stack.of_type("AWS::DynamoDB::Table"):
-        contract = {a for a in contract if not a.startswith("dynamodb:")}
     # Then the copy function's role grants exactly those
     assert _granted(stack, "CopyFunctionRole") == contract
+
+
+@pytest.mark.parametrize("label", list(STACKS))
+def test_tracking_function_role_grants_exactly_the_contract(label: str) -> None:
+    stack = STACKS[label]
+    assert _granted(stack, "TrackingFunctionRole") == _contract_actions("TrackingFunction")
 
 
 def test_contract_parsing_sees_every_copy_call() -> None:
@@ -190,19 +195,42 @@ def test_contract_parsing_sees_every_copy_call() -> None:
         "backup:GetBackupPlan",
         "backup:ListTags",
         "iam:PassRole",
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
         "dynamodb:UpdateItem",
     } <= _contract_actions("CopyFunction")
 
 
-def test_copy_role_reaches_recovery_points_of_every_copyable_shape() -> None:
-    stack = STACKS["primary-governance"]
-    statement = next(
+def test_contract_parsing_sees_every_tracking_call() -> None:
+    assert {
+        "backup:DescribeCopyJob",
+        "backup:DescribeRecoveryPoint",
+        "backup:DescribeBackupVault",
+        "backup:StartCopyJob",
+        "iam:PassRole",
+        "kms:DescribeKey",
+        "sns:Publish",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+        "sqs:SendMessage",
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+    } <= _contract_actions("TrackingFunction")
+
+
+def _statement_granting(stack: RenderedStack, role: str, action: str) -> dict[str, Any]:
+    (statement,) = [
         s
         for logical_id, s in _identity_statements(stack)
-        if logical_id == "CopyFunctionRole" and "backup:StartCopyJob" in _listed(s["Action"])
-    )
+        if logical_id == role and action in _listed(s["Action"])
+    ]
+    return statement
+
+
+@pytest.mark.parametrize("role", ["CopyFunctionRole", "TrackingFunctionRole"])
+def test_roles_reach_recovery_points_of_every_copyable_shape(role: str) -> None:
+    # The tracking role restarts copies (retries, fallback) of the same recovery points.
+    stack = STACKS["primary-governance"]
+    statement = _statement_granting(stack, role, "backup:StartCopyJob")
+    assert "backup:DescribeRecoveryPoint" in _listed(statement["Action"])
     resources = _listed(statement["Resource"])
     samples = [
         f"arn:aws:backup:{REGION}:{ACCOUNT}:recovery-point:1EB3B5E7-9EB0-435A-A80B-108B488B0D45",
@@ -223,3 +251,57 @@ def test_key_policy_never_grants_everything(label: str) -> None:
     for statement in STACKS[label].properties("BackupVaultKey")["KeyPolicy"]["Statement"]:
         assert not {"*", "kms:*"} & set(_listed(statement["Action"]))
         assert statement["Principal"] != "*"
+
+
+# --- the tracking role's resources -----------------------------------------------------------
+
+
+def test_tracking_role_reads_only_the_destination_vaults() -> None:
+    stack = STACKS["primary-governance"]
+    statement = _statement_granting(stack, "TrackingFunctionRole", "backup:DescribeBackupVault")
+    assert sorted(_listed(statement["Resource"])) == sorted(
+        [stack.outputs["LagVaultArn"], stack.outputs["ManagedKeyVaultArn"]]
+    )
+
+
+def test_tracking_role_reads_the_override_vaults_it_tracks() -> None:
+    override = f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-vault:fsx-copies"
+    stack = render(
+        parameters={
+            "DestinationOverrides": json.dumps({"FSx": {"vault_arn": override}}),
+            "DestinationOverrideVaultArns": override,
+        },
+        region=REGION,
+        account=ACCOUNT,
+    )
+    statement = _statement_granting(stack, "TrackingFunctionRole", "backup:DescribeBackupVault")
+    assert override in _listed(statement["Resource"])
+    assert len(_listed(statement["Resource"])) == 3
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        ("sns:Publish", "arn:aws:sns:{region}:{account}:AlertTopic"),
+        ("kms:GenerateDataKey", "arn:aws:kms:{region}:{account}:key/AlertTopicKey"),
+        ("kms:Decrypt", "arn:aws:kms:{region}:{account}:key/AlertTopicKey"),
+        ("dynamodb:GetItem", "arn:aws:dynamodb:{region}:{account}:table/{stack}-LedgerTable"),
+        ("dynamodb:UpdateItem", "arn:aws:dynamodb:{region}:{account}:table/{stack}-LedgerTable"),
+        ("sqs:SendMessage", "arn:aws:sqs:{region}:{account}:TrackingDeadLetterQueue"),
+        ("sqs:ReceiveMessage", "arn:aws:sqs:{region}:{account}:TrackingQueue"),
+        ("iam:PassRole", "arn:aws:iam::{account}:role/BackupServiceRole"),
+    ],
+)
+def test_tracking_role_scopes_each_action_to_its_one_resource(action: str, resource: str) -> None:
+    stack = STACKS["primary-governance"]
+    statement = _statement_granting(stack, "TrackingFunctionRole", action)
+    expected = resource.format(region=REGION, account=ACCOUNT, stack=stack.stack_name)
+    assert statement["Resource"] == expected
+
+
+def test_copy_role_writes_the_ledger_only() -> None:
+    stack = STACKS["primary-governance"]
+    statement = _statement_granting(stack, "CopyFunctionRole", "dynamodb:UpdateItem")
+    assert _listed(statement["Action"]) == ["dynamodb:UpdateItem"]
+    ledger = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{stack.stack_name}-LedgerTable"
+    assert statement["Resource"] == ledger

@@ -1,4 +1,8 @@
-"""Issue 2: the copy orchestrator's stack - function, queue, DLQ, rules, environment."""
+"""Issue 2: the copy orchestrator's stack - function, queue, DLQ, rules, environment.
+
+The environment every function parses is shared through SAM Globals; each function adds its own
+dead-letter queue (and the tracking function its stuck-copy age).
+"""
 
 from __future__ import annotations
 
@@ -20,8 +24,11 @@ POWERTOOLS_LAYER = (
 )
 
 
-def _environment(stack: RenderedStack) -> dict[str, str]:
-    variables = stack.properties("CopyFunction")["Environment"]["Variables"]
+FUNCTIONS = ("CopyFunction", "TrackingFunction")
+
+
+def _environment(stack: RenderedStack, function: str = "CopyFunction") -> dict[str, str]:
+    variables = stack.function_environment(function)
     return {name: str(value) for name, value in variables.items()}
 
 
@@ -46,7 +53,9 @@ def test_globals_define_runtime_architecture_tracing_and_powertools(
     assert template["Parameters"]["PowertoolsLayerVersion"]["Default"] == 27
     variables = function["Environment"]["Variables"]
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "BackupCopyOrchestrator"
-    assert variables["POWERTOOLS_SERVICE_NAME"]
+    # The service name is a dimension of every metric: one per stack, so dev and prod metrics
+    # in the same account and Region stay apart on each stack's dashboard and alarms.
+    assert variables["POWERTOOLS_SERVICE_NAME"] == {"Ref": "AWS::StackName"}
     assert variables["LOG_LEVEL"] == {"Ref": "LogLevel"}
 
 
@@ -156,9 +165,24 @@ def test_rules_deliver_to_the_copy_queue_and_dead_letter_the_rest(
 # --- environment -----------------------------------------------------------------------------
 
 
-def test_every_contract_variable_is_defined(any_role_stack: RenderedStack) -> None:
-    defined = set(_environment(any_role_stack))
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_contract_variable_is_defined(any_role_stack: RenderedStack, function: str) -> None:
+    defined = set(_environment(any_role_stack, function))
     assert _contract_variables() <= defined, _contract_variables() - defined
+
+
+def test_each_function_parks_rejected_records_in_its_own_dead_letter_queue(
+    primary_stack: RenderedStack,
+) -> None:
+    outputs = primary_stack.outputs
+    assert (
+        _environment(primary_stack, "CopyFunction")["PARKING_QUEUE_URL"]
+        == (outputs["CopyDeadLetterQueueUrl"])
+    )
+    assert (
+        _environment(primary_stack, "TrackingFunction")["PARKING_QUEUE_URL"]
+        == (outputs["TrackingDeadLetterQueueUrl"])
+    )
 
 
 def test_source_vaults_come_from_the_vault_resources(
@@ -175,20 +199,23 @@ def test_source_vaults_come_from_the_vault_resources(
     )
 
 
-def test_destinations_and_copy_role_come_from_the_stack(any_role_stack: RenderedStack) -> None:
-    environment = _environment(any_role_stack)
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_destinations_and_copy_role_come_from_the_stack(
+    any_role_stack: RenderedStack, function: str
+) -> None:
+    environment = _environment(any_role_stack, function)
     outputs = any_role_stack.outputs
     assert environment["LAG_VAULT_ARN"] == outputs["LagVaultArn"]
     assert environment["MANAGED_VAULT_ARN"] == outputs["ManagedKeyVaultArn"]
     assert environment["COPY_ROLE_ARN"] == outputs["BackupServiceRoleArn"]
-    assert environment["PARKING_QUEUE_URL"] == outputs["CopyDeadLetterQueueUrl"]
+    assert environment["LEDGER_TABLE_NAME"] == outputs["LedgerTableName"]
+    assert environment["ALERT_TOPIC_ARN"] == outputs["AlertTopicArn"]
     lag = any_role_stack.properties("LagVault")
     assert environment["LAG_VAULT_MIN_RETENTION_DAYS"] == str(lag["MinRetentionDays"])
     assert environment["LAG_VAULT_MAX_RETENTION_DAYS"] == str(lag["MaxRetentionDays"])
     lock = any_role_stack.properties("ManagedKeyVault")["LockConfiguration"]
     assert environment["MANAGED_VAULT_MIN_RETENTION_DAYS"] == str(lock["MinRetentionDays"])
     assert environment["MANAGED_VAULT_MAX_RETENTION_DAYS"] == str(lock.get("MaxRetentionDays", 0))
-    assert environment["LEDGER_TABLE_NAME"] == ""
 
 
 @pytest.mark.parametrize(
@@ -229,16 +256,21 @@ def test_dr_stack_lag_plans_come_from_the_user_only() -> None:
     assert _environment(stack)["LAG_PLAN_IDS"] == "p1"
 
 
+@pytest.mark.parametrize("function", FUNCTIONS)
 @pytest.mark.parametrize("role", ["primary", "dr"])
-def test_the_function_accepts_its_rendered_configuration(role: str) -> None:
+def test_the_function_accepts_its_rendered_configuration(role: str, function: str) -> None:
     # Given the environment CloudFormation would give the function / When the code parses it at
     # cold start / Then it is valid, and the sources and destinations are the stack's vaults.
     stack = render(parameters={"StackRole": role}, account=ACCOUNT)
-    settings = load_settings(_environment(stack))
+    environment = _environment(stack, function)
+    settings = load_settings(environment)
     assert settings.account_id == ACCOUNT
     assert settings.lag_vault.vault_arn == stack.outputs["LagVaultArn"]
     assert settings.managed_vault.vault_arn == stack.outputs["ManagedKeyVaultArn"]
-    assert settings.source_vault_names == set(_environment(stack)["SOURCE_VAULT_NAMES"].split(","))
+    assert settings.source_vault_names == set(environment["SOURCE_VAULT_NAMES"].split(","))
+    assert settings.ledger_table_name == stack.outputs["LedgerTableName"]
+    assert settings.alert_topic_arn == stack.outputs["AlertTopicArn"]
+    assert settings.parking_queue_url  # the tracking function refuses to start without it
 
 
 def test_outputs_name_the_vaults_queues_function_key_and_plans(
@@ -252,6 +284,12 @@ def test_outputs_name_the_vaults_queues_function_key_and_plans(
         "CopyQueueUrl",
         "CopyDeadLetterQueueUrl",
         "CopyFunctionName",
+        "LedgerTableName",
+        "TrackingQueueUrl",
+        "TrackingDeadLetterQueueUrl",
+        "TrackingFunctionName",
+        "AlertTopicArn",
+        "CopyStatusDashboardUrl",
     }
     primary_only = {
         "HourlyVaultArn",
