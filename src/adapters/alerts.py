@@ -8,6 +8,13 @@ from botocore.exceptions import ClientError
 
 from adapters.aws_errors import error_code, translated
 from core.alerts import Alert, message, subject
+from core.key_alerts import (
+    KEY_AT_RISK,
+    SEVERITY,
+    KeyRiskAlert,
+    key_risk_message,
+    key_risk_subject,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -31,6 +38,19 @@ class SnsAlerts:
                 # Lets a subscription filter policy route by kind (e.g. key-dependent to security).
                 MessageAttributes={
                     "AlertKind": {"DataType": "String", "StringValue": alert.kind.value}
+                },
+            )
+
+    def publish_key_risk(self, alert: KeyRiskAlert) -> None:
+        """The key guard's alert; ``Severity`` lets a subscription route it to be paged."""
+        with translated("Publish", permanent=_not_throttled):
+            self._client.publish(
+                TopicArn=self._topic_arn,
+                Subject=key_risk_subject(alert),
+                Message=key_risk_message(alert),
+                MessageAttributes={
+                    "AlertKind": {"DataType": "String", "StringValue": KEY_AT_RISK},
+                    "Severity": {"DataType": "String", "StringValue": SEVERITY},
                 },
             )
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from copyctl import commands
+from copyctl import commands, reconcile_commands
 from core.errors import OrchestratorError
 
 
@@ -31,6 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
     matrix.add_argument("--env", help="function environment as JSON (for overrides)")
     matrix.add_argument("--json", action="store_true")
     matrix.set_defaults(run=commands.matrix)
+
+    status = sub.add_parser(
+        "status", help="coverage per vault, type and target; what is unprotected"
+    )
+    reconcile_commands.add_arguments(status)
+    status.set_defaults(run=reconcile_commands.status)
+
+    reconcile = sub.add_parser("reconcile", help="copy every recovery point left unprotected")
+    reconcile_commands.add_arguments(reconcile)
+    reconcile.add_argument("--dry-run", action="store_true", help="print what would be copied")
+    reconcile.set_defaults(run=reconcile_commands.reconcile)
     return parser
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from core.coverage import Coverage
 from core.models import Decision
 
 NAMESPACE = "BackupCopyOrchestrator"
@@ -62,3 +64,38 @@ def count_copy_failure(reason: str) -> None:
         name="CopyFailure", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
     ) as metric:
         metric.add_dimension(name="Reason", value=reason)
+
+
+def publish_coverage(coverage: Coverage, now: datetime) -> None:
+    """After a complete reconcile pass: ``Coverage`` by ``State``, and the oldest unprotected."""
+    for state, count in coverage.metric_counts().items():
+        with single_metric(
+            name="Coverage", unit=MetricUnit.Count, value=count, namespace=NAMESPACE
+        ) as metric:
+            metric.add_dimension(name="State", value=state)
+    age = coverage.oldest_unprotected_age_seconds(now)
+    with single_metric(
+        name="OldestUnprotectedAgeSeconds", unit=MetricUnit.Seconds, value=age, namespace=NAMESPACE
+    ):
+        pass  # no dimension: one series for the whole stack
+    logger.info("coverage", coverage=coverage.metric_counts(), oldest_unprotected_seconds=age)
+
+
+def count_reconcile_run(outcome: str, **details: Any) -> None:
+    """One per scheduled run: ``complete`` (a pass ended) or ``continued`` (a later run goes on)."""
+    with single_metric(
+        name="ReconcileRun", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
+    ) as metric:
+        metric.add_dimension(name="Outcome", value=outcome)
+    logger.info("reconcile-run", outcome=outcome, **details)
+
+
+def count_key_event(outcome: str, event_name: str, **details: Any) -> None:
+    """One per KMS call the key guard looked at: ``alerted`` or ``not-in-use``."""
+    with single_metric(
+        name="KeyGuardEvent", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
+    ) as metric:
+        metric.add_dimension(name="Outcome", value=outcome)
+        metric.add_dimension(name="EventName", value=event_name)
+    log = logger.warning if outcome == "alerted" else logger.info
+    log("key-event", outcome=outcome, event_name=event_name, **details)

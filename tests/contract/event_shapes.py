@@ -11,6 +11,15 @@ Written from AWS's documented samples, not from our parser, so that the two can 
   recovery point, ``destinationRecoveryPointArn`` is ``{}`` until COMPLETED; the CREATED sample
   carries only ``creationDate``, ``state`` and the two vault ARNs.
 - The SQS -> Lambda event (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html).
+- "AWS API Call via CloudTrail" events from ``aws.kms``
+  (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html): the
+  CloudTrail record is ``detail``, as the KMS pages show it (ct-schedule-key-deletion.html,
+  ct-disablekey.html, ct-put-key-policy.html): ``eventSource`` kms.amazonaws.com,
+  ``requestParameters.keyId``, ``resources[].ARN``; a failed call carries ``errorCode`` and
+  ``errorMessage``, and ``responseElements`` null.
+- The "Scheduled Event" of an EventBridge schedule
+  (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-events.html): source
+  ``aws.events``, the rule's ARN in ``resources``, ``detail`` an empty object.
 
 Each function returns the list of problems; an empty list means the shape is right.
 """
@@ -258,3 +267,103 @@ def sqs_problems(event: object) -> list[str]:
     if len(ids) != len(set(ids)):
         report.problems.append("messageIds repeat within the batch")
     return report.problems
+
+
+CLOUDTRAIL_API_CALL = "AWS API Call via CloudTrail"
+CLOUDTRAIL_RECORD_FIELDS = (
+    "eventVersion", "eventTime", "eventSource", "eventName", "awsRegion", "sourceIPAddress",
+    "userAgent", "requestID", "eventID", "eventType", "recipientAccountId",
+)  # fmt: skip
+_KEY_ID = re.compile(r"^(mrk-)?[0-9a-f-]{32,36}$")
+_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/(mrk-)?[0-9a-f-]{32,36}$")
+
+
+def is_key_id_or_arn(value: object) -> bool:
+    return isinstance(value, str) and bool(_KEY_ID.match(value) or _KEY_ARN.match(value))
+
+
+def is_key_arn(value: object) -> bool:
+    return isinstance(value, str) and bool(_KEY_ARN.match(value))
+
+
+def is_boolean(value: object) -> bool:
+    return isinstance(value, bool)
+
+
+def cloudtrail_kms_problems(event: object) -> list[str]:
+    """What keeps ``event`` from being a KMS API call delivered by CloudTrail as documented."""
+    if not isinstance(event, Mapping):
+        return ["the event is not a JSON object"]
+    report = _Report()
+    _envelope(report, event, "aws.kms", CLOUDTRAIL_API_CALL)
+    detail = event.get("detail")
+    if not isinstance(detail, Mapping):
+        return [*report.problems, "event.detail is required: a JSON object"]
+    for key in CLOUDTRAIL_RECORD_FIELDS:
+        report.require(detail, "detail", key, is_text)
+    report.require(detail, "detail", "userIdentity", is_object)
+    report.require(detail, "detail", "readOnly", is_boolean)
+    report.optional(detail, "detail", "eventTime", is_timestamp)
+    report.optional(detail, "detail", "recipientAccountId", is_account)
+    if detail.get("eventSource") != "kms.amazonaws.com":
+        report.problems.append("detail.eventSource is not 'kms.amazonaws.com'")
+    if detail.get("eventType") != "AwsApiCall":
+        report.problems.append("detail.eventType is not 'AwsApiCall'")
+    if detail.get("awsRegion") != event.get("region"):
+        report.problems.append("detail.awsRegion is not the event's region")
+    _kms_request(report, detail)
+    return report.problems
+
+
+def _kms_request(report: _Report, detail: Mapping[str, Any]) -> None:
+    parameters = detail.get("requestParameters")
+    if not isinstance(parameters, Mapping):
+        report.problems.append("detail.requestParameters is required: a JSON object")
+    else:
+        report.require(parameters, "detail.requestParameters", "keyId", is_key_id_or_arn)
+    failed = "errorCode" in detail
+    report.optional(detail, "detail", "errorCode", is_text)
+    report.optional(detail, "detail", "errorMessage", is_string)
+    response = detail.get("responseElements")
+    if failed and response is not None:
+        report.problems.append("detail.responseElements is null when the call failed")
+    if not failed and not isinstance(response, Mapping):
+        report.problems.append("detail.responseElements is required: a JSON object")
+    resources = detail.get("resources")
+    if not isinstance(resources, list) or not resources:
+        report.problems.append("detail.resources is required: the key")
+        return
+    for index, resource in enumerate(resources):
+        if not isinstance(resource, Mapping):
+            report.problems.append(f"detail.resources[{index}] is not a JSON object")
+            continue
+        report.require(resource, f"detail.resources[{index}]", "ARN", is_key_arn)
+        report.require(resource, f"detail.resources[{index}]", "accountId", is_account)
+
+
+def scheduled_event_problems(event: object) -> list[str]:
+    """What keeps ``event`` from being the "Scheduled Event" of an EventBridge schedule."""
+    if not isinstance(event, Mapping):
+        return ["the event is not a JSON object"]
+    report = _Report()
+    _envelope(report, event, "aws.events", "Scheduled Event")
+    resources = event.get("resources")
+    if not isinstance(resources, list) or len(resources) != 1 or not is_arn(resources[0]):
+        report.problems.append("event.resources is required: the rule's ARN")
+    if event.get("detail") != {}:
+        report.problems.append("event.detail is an empty object")
+    return report.problems
+
+
+def _envelope(report: _Report, event: Mapping[str, Any], source: str, detail_type: str) -> None:
+    for key in TOP_LEVEL:
+        report.require(event, "event", key, is_text)
+    report.optional(event, "event", "account", is_account)
+    report.optional(event, "event", "region", is_region)
+    report.optional(event, "event", "time", is_timestamp)
+    if event.get("source") != source:
+        report.problems.append(f"event.source is {event.get('source')!r}, not {source!r}")
+    if event.get("detail-type") != detail_type:
+        report.problems.append(f"event.detail-type is not {detail_type!r}")
+    if not isinstance(event.get("resources"), list):
+        report.problems.append("event.resources is required: a list")

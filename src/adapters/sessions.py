@@ -1,0 +1,88 @@
+"""boto3 clients for ``copyctl``: a named profile, a Region, and an endpoint (the emulator server).
+
+The Lambda functions use ``adapters.clients`` (one default session per container); an operator's
+command line picks its session explicitly, and reads the stack's configuration from its outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError
+
+from adapters.aws_errors import translated
+from core.errors import PermanentError
+
+if TYPE_CHECKING:
+    from mypy_boto3_backup import BackupClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_sns import SNSClient
+
+# Standard retries: 3 attempts unless AWS_MAX_ATTEMPTS (or the profile's max_attempts) says.
+_CONFIG = Config(retries={"mode": "standard"}, connect_timeout=5, read_timeout=30)
+
+
+@dataclass(frozen=True)
+class Connection:
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+
+
+@dataclass(frozen=True)
+class AwsClients:
+    backup: BackupClient
+    dynamodb: DynamoDBClient
+    kms: KMSClient
+    sns: SNSClient
+
+
+def open_clients(connection: Connection) -> AwsClients:
+    with _setup_errors():
+        session = _session(connection)
+        return AwsClients(
+            backup=_client(session, "backup", connection),
+            dynamodb=_client(session, "dynamodb", connection),
+            kms=_client(session, "kms", connection),
+            sns=_client(session, "sns", connection),
+        )
+
+
+def stack_outputs(connection: Connection, stack_name: str) -> dict[str, str]:
+    """The stack's outputs by key (CloudFormation DescribeStacks: the only call it needs)."""
+    with _setup_errors():
+        client = _client(_session(connection), "cloudformation", connection)
+    with translated("DescribeStacks"):
+        stacks = client.describe_stacks(StackName=stack_name)["Stacks"]
+    if not stacks:
+        raise PermanentError("stack-not-found", f"no stack named {stack_name}")
+    return {
+        output["OutputKey"]: output["OutputValue"]
+        for output in stacks[0].get("Outputs", [])
+        if "OutputKey" in output and "OutputValue" in output
+    }
+
+
+def _session(connection: Connection) -> boto3.session.Session:
+    return boto3.session.Session(profile_name=connection.profile, region_name=connection.region)
+
+
+def _client(session: boto3.session.Session, service: str, connection: Connection) -> Any:
+    return session.client(  # type: ignore[call-overload]
+        service, endpoint_url=connection.endpoint_url, config=_CONFIG
+    )
+
+
+@contextmanager
+def _setup_errors() -> Iterator[None]:
+    """A missing profile or Region, said in one line."""
+    try:
+        yield
+    except BotoCoreError as error:
+        raise PermanentError("aws-setup", str(error)) from error

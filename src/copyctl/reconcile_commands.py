@@ -1,0 +1,140 @@
+"""``copyctl status`` and ``copyctl reconcile``: the reconciler, run by an operator.
+
+Both walk the source vaults with the reconciler's own code: ``status`` reads the ledger only,
+``reconcile --dry-run`` also decides (DescribeRecoveryPoint), ``reconcile`` copies and settles
+copy jobs that finished unnoticed, as the scheduled function does (without its cursor).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TextIO
+
+from adapters.sessions import Connection, open_clients
+from copyctl.configuration import environment
+from copyctl.coverage_report import (
+    ReportContext,
+    coverage_document,
+    print_coverage,
+    print_json,
+    print_reconcile,
+    reconcile_document,
+)
+from core.config import Settings, load_settings
+from core.coverage import Action, Finding
+from core.errors import ConfigError, OrchestratorError, PermanentError
+from core.examine import Mode
+from core.reconcile import Reconciler, RunReport, RunRequest
+from core.reconcile_settings import load_reconcile_settings
+from handlers.reconcile_wiring import build_reconciler, utc_now
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """What both subcommands take: where AWS is, where the configuration is, what to walk."""
+    aws = parser.add_argument_group("AWS")
+    aws.add_argument("--profile", help="named profile (default: the usual AWS chain)")
+    aws.add_argument(
+        "--region", help="Region (default: the orchestrator's, from its configuration)"
+    )
+    aws.add_argument("--endpoint-url", help="e.g. the emulator server, http://127.0.0.1:5000")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--stack", help="read the configuration from this stack's outputs")
+    where.add_argument("--env", help="the function environment as a JSON file")
+    parser.add_argument(
+        "--vault", action="append", help="only this source vault (repeatable; default: all)"
+    )
+    parser.add_argument(
+        "--look-back-days",
+        type=int,
+        help="only recovery points created in the last N days; 0: all (default: configured)",
+    )
+    parser.add_argument("--json", action="store_true")
+
+
+# What an operator can do about the errors a walk meets first.
+_HINTS = {
+    "sdk": "give --profile, or set AWS credentials",
+    "network": "check --endpoint-url and --region",
+    "AccessDeniedException": "docs/reconciler-template.md lists the calls the walk makes",
+    "AccessDenied": "docs/reconciler-template.md lists the calls the walk makes",
+    "UnrecognizedClientException": "the credentials are not valid in this account or Region",
+    "ExpiredTokenException": "the session expired: sign in again",
+}
+
+
+@contextmanager
+def _hinted() -> Iterator[None]:
+    try:
+        yield
+    except OrchestratorError as error:
+        if error.reason not in _HINTS:
+            raise
+        raise PermanentError(error.reason, f"{error.message} ({_HINTS[error.reason]})") from error
+
+
+def status(args: argparse.Namespace, out: TextIO) -> int:
+    walk = _open(args, heal=False)
+    with _hinted():
+        report, findings = walk.run(Mode.STATUS)
+    document = coverage_document(report, walk.vaults, findings, walk.context())
+    if args.json:
+        print_json(document, out)
+    else:
+        print_coverage(document, out)
+    return 0
+
+
+def reconcile(args: argparse.Namespace, out: TextIO) -> int:
+    walk = _open(args, heal=not args.dry_run)
+    with _hinted():
+        report, findings = walk.run(Mode.PLAN if args.dry_run else Mode.HEAL)
+    document = reconcile_document(report, walk.vaults, findings, walk.context())
+    if args.json:
+        print_json(document, out)
+    else:
+        print_reconcile(document, args.dry_run, out)
+    return 1 if report.actions.get(Action.ERROR) else 0
+
+
+@dataclass(frozen=True)
+class _Walk:
+    settings: Settings
+    reconciler: Reconciler
+    vaults: tuple[str, ...]
+    look_back_days: int | None
+
+    def run(self, mode: Mode) -> tuple[RunReport, list[Finding]]:
+        findings: list[Finding] = []
+        request = RunRequest(mode, vaults=self.vaults, look_back_days=self.look_back_days)
+        return self.reconciler.run(request, observe=findings.append), findings
+
+    def context(self) -> ReportContext:
+        return ReportContext(utc_now(), self.settings.stuck_after_minutes)
+
+
+def _open(args: argparse.Namespace, *, heal: bool) -> _Walk:
+    connection = Connection(args.profile, args.region, args.endpoint_url)
+    env = environment(connection, stack=args.stack, env_file=args.env)
+    settings, options = load_settings(env), load_reconcile_settings(env)
+    if connection.region is None:
+        connection = Connection(args.profile, settings.region, args.endpoint_url)
+    reconciler = build_reconciler(settings, options, open_clients(connection), utc_now, heal=heal)
+    vaults = _vaults(args.vault, settings)
+    days = options.look_back_days if args.look_back_days is None else args.look_back_days
+    if days is not None and days < 0:
+        raise ConfigError([f"--look-back-days must be 0 or more, got {days}"])
+    return _Walk(settings, reconciler, vaults, days or None)
+
+
+def _vaults(wanted: list[str] | None, settings: Settings) -> tuple[str, ...]:
+    sources = settings.source_vault_names
+    if not wanted:
+        return tuple(sorted(sources))
+    if unknown := sorted(set(wanted) - sources):
+        raise ConfigError(
+            [f"not a source vault: {', '.join(unknown)} (sources: {sorted(sources)})"]
+        )
+    return tuple(sorted(set(wanted)))

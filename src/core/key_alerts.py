@@ -1,0 +1,117 @@
+"""The high-severity alert of the key guard: a key that encrypts backups is being taken away.
+
+Rendered for the same SNS topic (e-mail) as ``core.alerts``, with the same subject rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.alerts import SUBJECT_MAX_CHARS, console_link
+from core.coverage import Coverage, Finding, Standing
+from core.key_events import KeyEvent
+
+KEY_AT_RISK = "key-at-risk"  # the AlertKind message attribute
+SEVERITY = "high"
+
+_WHAT_TO_DO = {
+    "ScheduleKeyDeletion": (
+        "If this deletion was not planned, cancel it now (KMS CancelKeyDeletion) while the "
+        "waiting period runs: once the key is deleted, the recovery points above are lost."
+    ),
+    "DisableKey": (
+        "If this was not planned, enable the key again (KMS EnableKey): while it is disabled, "
+        "AWS Backup cannot copy or restore the recovery points above."
+    ),
+    "PutKeyPolicy": (
+        "Check the new key policy: if it no longer lets AWS Backup use the key, the recovery "
+        "points above can be neither copied nor restored."
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRiskAlert:
+    event: KeyEvent
+    region: str
+    vaults: tuple[str, ...]  # the source vaults whose recovery points depend on the key
+    coverage: Coverage  # of the recovery points under the key
+    unprotected: tuple[Finding, ...]  # the first of them, for the message
+    scan_complete: bool  # False: time ran out (or an error) before every vault was read
+    scan_error: str | None = None
+
+    @property
+    def unprotected_count(self) -> int:
+        totals = self.coverage.totals()
+        return sum(n for s, n in totals.items() if s.is_unprotected or s is Standing.UNPROTECTABLE)
+
+
+def key_risk_subject(alert: KeyRiskAlert) -> str:
+    text = (
+        f"[HIGH] KMS {alert.event.event_name} on a key that encrypts backups: "
+        f"{alert.unprotected_count} recovery points not protected"
+    )
+    printable = "".join(c if " " <= c <= "~" else "?" for c in text)
+    if len(printable) <= SUBJECT_MAX_CHARS:
+        return printable
+    return printable[: SUBJECT_MAX_CHARS - 3] + "..."
+
+
+def key_risk_message(alert: KeyRiskAlert) -> str:
+    lines = [
+        *_what_happened(alert.event),
+        *_what_is_at_risk(alert),
+        *_unprotected_lines(alert),
+        "",
+        "The orchestrator is copying every recovery point it can, now; copies in flight are "
+        "tracked as usual, and `copyctl status` shows where each one stands.",
+        _WHAT_TO_DO[alert.event.event_name],
+        "",
+        *(f"Vault {v} in the console: {console_link(alert.region, v)}" for v in alert.vaults),
+    ]
+    return "\n".join(lines)
+
+
+def _what_happened(event: KeyEvent) -> list[str]:
+    lines = [
+        f"Severity: {SEVERITY.upper()}",
+        f"What happened: {event.event_name} on {event.key_arn}",
+        f"By: {event.actor} at {event.event_time.isoformat()}",
+    ]
+    if event.pending_window_days is not None:
+        lines.append(f"Deletion waiting period: {event.pending_window_days} days")
+    if event.error_code:
+        lines.append(
+            f"The call failed ({event.error_code}): the key is unchanged, but it was tried."
+        )
+    return lines
+
+
+def _what_is_at_risk(alert: KeyRiskAlert) -> list[str]:
+    totals = alert.coverage.totals()
+    lines = [
+        f"Source vaults whose recovery points depend on this key: {', '.join(alert.vaults)}",
+        f"Recovery points under this key: {alert.coverage.in_scope}; protected by a "
+        f"key-independent copy: {totals[Standing.PROTECTED]}; not protected: "
+        f"{alert.unprotected_count} (of which unprotectable: {totals[Standing.UNPROTECTABLE]})",
+    ]
+    if alert.scan_error:
+        lines.append(f"The scan failed ({alert.scan_error}): the counts above are incomplete.")
+    elif not alert.scan_complete:
+        lines.append("The scan ran out of time: there may be more recovery points under this key.")
+    return lines
+
+
+def _unprotected_lines(alert: KeyRiskAlert) -> list[str]:
+    if not alert.unprotected:
+        return []
+    shown = len(alert.unprotected)
+    partial = shown < alert.unprotected_count
+    lines = ["", f"Not protected (the first {shown}):" if partial else "Not protected:"]
+    for finding in alert.unprotected:
+        point = finding.point
+        lines.append(
+            f"- {point.arn} ({point.vault_name}, {point.resource_type}, "
+            f"{finding.standing.value}: {finding.reason})"
+        )
+    return lines

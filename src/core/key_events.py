@@ -1,0 +1,169 @@
+"""Parse the CloudTrail record of a KMS call that endangers a key, as EventBridge delivers it.
+
+Shape: EventBridge "AWS API Call via CloudTrail" events carry the CloudTrail record in ``detail``
+(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html);
+the KMS records are documented per operation, e.g.
+https://docs.aws.amazon.com/kms/latest/developerguide/ct-schedule-key-deletion.html,
+ct-disablekey.html and ct-put-key-policy.html: ``requestParameters.keyId`` is the key as the caller
+named it (key ID or key ARN: these three operations accept no alias), ``resources[].ARN`` and
+(since December 2022) ``responseElements.keyId`` carry the key ARN. A call that failed still
+produces a record, with ``errorCode``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.arns import parse_arn
+from core.errors import InvalidEventError, OrchestratorError
+
+CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
+KEY_EVENT_NAMES = frozenset({"ScheduleKeyDeletion", "DisableKey", "PutKeyPolicy"})
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRef:
+    """A KMS key by what identifies it: account, Region and key ID (``mrk-…`` included)."""
+
+    account: str
+    region: str
+    key_id: str
+
+    @classmethod
+    def from_arn(cls, value: str) -> KeyRef | None:
+        """The key an ARN names; None for anything but ``arn:…:kms:…:key/…`` (an alias, say)."""
+        try:
+            arn = parse_arn(value, field="key")
+        except OrchestratorError:
+            return None
+        if arn.service != "kms" or arn.resource_type != "key" or "/" not in arn.resource:
+            return None
+        return cls(arn.account, arn.region, arn.resource_id)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyEvent:
+    event_name: str
+    key: KeyRef
+    key_arn: str
+    actor: str  # who called: userIdentity.arn, else its type
+    event_time: datetime
+    error_code: str | None  # the call failed: the key is unchanged, but someone tried
+    pending_window_days: int | None  # ScheduleKeyDeletion only
+
+
+def parse_key_event(raw: object) -> KeyEvent:
+    """Parse one EventBridge event; raise ``InvalidEventError`` naming the first problem."""
+    event = _mapping(raw, "event")
+    if event.get("source") != "aws.kms":
+        raise InvalidEventError(f"source is {event.get('source')!r}, expected 'aws.kms'")
+    if event.get("detail-type") != CLOUDTRAIL_DETAIL_TYPE:
+        raise InvalidEventError(
+            f"detail-type is {event.get('detail-type')!r}, expected {CLOUDTRAIL_DETAIL_TYPE!r}"
+        )
+    detail = _mapping(event.get("detail"), "detail")
+    if detail.get("eventSource") != "kms.amazonaws.com":
+        raise InvalidEventError(
+            f"detail.eventSource is {detail.get('eventSource')!r}, expected 'kms.amazonaws.com'"
+        )
+    name = _text(detail, "eventName")
+    if name not in KEY_EVENT_NAMES:
+        raise InvalidEventError(
+            f"detail.eventName {name!r} is not one of {sorted(KEY_EVENT_NAMES)}"
+        )
+    account, region = _account(event), _text(event, "region")
+    key = _key(detail, account, region)
+    return KeyEvent(
+        event_name=name,
+        key=key,
+        key_arn=_key_arn(detail, key),
+        actor=_actor(detail),
+        event_time=_time(detail),
+        error_code=_optional_text(detail, "errorCode"),
+        pending_window_days=_window(detail),
+    )
+
+
+def _key(detail: Mapping[str, Any], account: str, region: str) -> KeyRef:
+    parameters = detail.get("requestParameters")
+    if not isinstance(parameters, Mapping):
+        raise InvalidEventError("detail.requestParameters.keyId is missing")
+    key_id = parameters.get("keyId")
+    if not isinstance(key_id, str) or not key_id.strip():
+        raise InvalidEventError("detail.requestParameters.keyId is missing or not a string")
+    if not key_id.startswith("arn:"):
+        if key_id.startswith("alias/"):
+            raise InvalidEventError(f"detail.requestParameters.keyId {key_id!r} is an alias")
+        return KeyRef(account, region, key_id)
+    key = KeyRef.from_arn(key_id)
+    if key is None:
+        raise InvalidEventError(f"detail.requestParameters.keyId {key_id!r} is not a key ARN")
+    return key
+
+
+def _key_arn(detail: Mapping[str, Any], key: KeyRef) -> str:
+    """The key's ARN as the record states it (resources, responseElements), if it agrees."""
+    candidates: list[object] = []
+    resources = detail.get("resources")
+    if isinstance(resources, list):
+        candidates += [r.get("ARN") for r in resources if isinstance(r, Mapping)]
+    response = detail.get("responseElements")
+    if isinstance(response, Mapping):
+        candidates.append(response.get("keyId"))
+    for candidate in candidates:
+        if isinstance(candidate, str) and KeyRef.from_arn(candidate) == key:
+            return candidate
+    return f"arn:aws:kms:{key.region}:{key.account}:key/{key.key_id}"
+
+
+def _actor(detail: Mapping[str, Any]) -> str:
+    identity = detail.get("userIdentity")
+    if not isinstance(identity, Mapping):
+        return "unknown caller"
+    for name in ("arn", "invokedBy", "type"):
+        value = identity.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return "unknown caller"
+
+
+def _time(detail: Mapping[str, Any]) -> datetime:
+    value = _text(detail, "eventTime")
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise InvalidEventError(f"eventTime is not an ISO-8601 timestamp: {value!r}") from error
+
+
+def _window(detail: Mapping[str, Any]) -> int | None:
+    parameters = detail.get("requestParameters")
+    value = parameters.get("pendingWindowInDays") if isinstance(parameters, Mapping) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _account(event: Mapping[str, Any]) -> str:
+    account = _text(event, "account")
+    if not (account.isascii() and account.isdigit() and len(account) == 12):
+        raise InvalidEventError(f"account {account!r} is not a 12-digit account id")
+    return account
+
+
+def _mapping(value: object, field: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidEventError(f"{field} is not a JSON object")
+    return value
+
+
+def _text(container: Mapping[str, Any], key: str) -> str:
+    value = container.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidEventError(f"{key} is missing or not a non-empty string")
+    return value
+
+
+def _optional_text(container: Mapping[str, Any], key: str) -> str | None:
+    value = container.get(key)
+    return value if isinstance(value, str) and value else None

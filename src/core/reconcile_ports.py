@@ -1,0 +1,58 @@
+"""What the reconciler and the key guard need from the outside world; adapters implement it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from core.copy_jobs import CopyJobUpdate
+from core.ledger_states import LedgerEntry
+from core.reconcile_cursor import ReconcileCursor
+from core.recovery_points import RecoveryPointPage
+
+if TYPE_CHECKING:
+    from core.key_alerts import KeyRiskAlert
+
+
+class RecoveryPointListingPort(Protocol):
+    def recovery_point_pages(
+        self,
+        vault_name: str,
+        *,
+        created_after: datetime | None,
+        start_token: str | None,
+        page_size: int,
+    ) -> Iterator[RecoveryPointPage]:
+        """The vault's recovery points, one page in memory at a time, from ``start_token``."""
+        ...
+
+
+class LedgerLookupPort(Protocol):
+    def entries_for(self, recovery_point_arn: str) -> list[LedgerEntry]:
+        """Every ledger entry of one recovery point (one per destination, ``-`` for a skip)."""
+        ...
+
+
+class CopyTrackingPort(Protocol):
+    """``TrackingService``: what a "Copy Job State Change" event would have set off."""
+
+    def track(self, update: CopyJobUpdate) -> object: ...
+
+
+class CursorStorePort(Protocol):
+    def load(self) -> ReconcileCursor | None: ...
+
+    def save(self, cursor: ReconcileCursor) -> bool:
+        """Store ``cursor`` if the stored one is still ``cursor.version - 1``; False otherwise."""
+        ...
+
+
+class VaultKeyPort(Protocol):
+    def encryption_key_arn(self, vault_name: str) -> str | None:
+        """The KMS key of a vault (DescribeBackupVault); None when the vault cannot be found."""
+        ...
+
+
+class KeyRiskAlertPort(Protocol):
+    def publish_key_risk(self, alert: KeyRiskAlert) -> None: ...
