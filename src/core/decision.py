@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 
 from core.config import Destination, Settings
+from core.copy_jobs import KeyManager
 from core.lifecycle import copy_lifecycle
 from core.models import (
     Decision,
@@ -78,11 +79,26 @@ def decide(
     plan_uses_lag: bool,
     settings: Settings,
     attempt: int = 1,
+    *,
+    source_key_manager: KeyManager | None = None,
 ) -> Decision:
-    """The copy (with its exact StartCopyJob request) or the skip, for a screened recovery point."""
+    """The copy (with its exact StartCopyJob request) or the skip, for a screened recovery point.
+
+    ``source_key_manager``: who manages the key the source recovery point is encrypted with, when
+    known. Under an AWS-managed key (an EBS snapshot under aws/ebs, say) the recovery point does
+    not depend on any customer key, and a LAG vault would refuse the copy anyway
+    (lag-vault-primary-backup.html: the source must be CMK-encrypted or unencrypted).
+    """
     skip = _skip_from_facts(event, facts)
     if skip is not None:
         return skip
+    if source_key_manager is KeyManager.AWS:
+        return _skip(
+            event,
+            Reason.SKIP_SOURCE_KEY_INDEPENDENT,
+            f"already encrypted under the AWS-managed key {facts.encryption_key_arn}",
+            facts.arn,
+        )
     target, destination, reason, why = choose_destination(
         event.resource_type, plan_uses_lag, settings
     )

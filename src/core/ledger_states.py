@@ -58,7 +58,10 @@ def can_transition(current: LedgerState | None, target: LedgerState) -> bool:
 
 
 def state_for_skip(reason: Reason) -> LedgerState:
-    """Skips that leave a recovery point without a key-independent copy are 'unprotectable'."""
+    """Skips that leave a recovery point without a key-independent copy are 'unprotectable';
+    a recovery point already under an AWS-managed key needs no copy: it is protected as it is."""
+    if reason is Reason.SKIP_SOURCE_KEY_INDEPENDENT:
+        return LedgerState.PROTECTED
     return LedgerState.UNPROTECTABLE if reason in _UNPROTECTABLE_REASONS else LedgerState.SKIPPED
 
 

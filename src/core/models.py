@@ -84,6 +84,7 @@ class Reason(StrEnum):
     SKIP_NATIVE_LAG_TEMPORARY = "skip-native-lag-temporary"
     SKIP_COMPOSITE_CHILD = "skip-composite-child"
     SKIP_NOT_AVAILABLE = "skip-not-available"
+    SKIP_SOURCE_KEY_INDEPENDENT = "skip-source-key-independent"
 
     @property
     def is_copy(self) -> bool:

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from core.config import Settings
+from core.copy_jobs import KeyManager
 from core.decision import decide, screen_event, screen_recovery_point
 from core.errors import PermanentError
 from core.ledger_states import state_for_skip
 from core.models import Decision, Origin, RecoveryPointEvent
 from core.plans import PlanIdentity, needs_lookup, plan_uses_lag
-from core.ports import BackupPort, LedgerPort
+from core.ports import BackupPort, KeyPort, LedgerPort
 
 
 class OutcomeKind(StrEnum):
@@ -36,9 +37,11 @@ class CopyService:
     settings: Settings
     backup: BackupPort
     ledger: LedgerPort
+    keys: KeyPort | None = None  # None: source keys are not looked up (copyctl plan)
     _plans: dict[str, PlanIdentity] = field(
         default_factory=dict
     )  # per container, plans rarely change
+    _key_managers: dict[str, KeyManager | None] = field(default_factory=dict)  # keys never move
 
     def protect(self, event: RecoveryPointEvent) -> Outcome:
         screened = screen_event(event, self.settings)
@@ -49,7 +52,13 @@ class CopyService:
         if screened is not None:
             return self._skipped(event, screened)
         facts = self.backup.describe_recovery_point(event.vault_name, recovery_point_arn)
-        decision = decide(event, facts, self.plan_uses_lag(event.backup_plan_id), self.settings)
+        decision = decide(
+            event,
+            facts,
+            self.plan_uses_lag(event.backup_plan_id),
+            self.settings,
+            source_key_manager=self.source_key_manager(facts.encryption_key_arn),
+        )
         if not decision.reason.is_copy:
             return self._skipped(event, decision)
         return self.start_copy(event, decision, attempt=1)
@@ -64,7 +73,13 @@ class CopyService:
         if screened is not None:
             return screened
         facts = self.backup.describe_recovery_point(event.vault_name, recovery_point_arn)
-        return decide(event, facts, self.plan_uses_lag(event.backup_plan_id), self.settings)
+        return decide(
+            event,
+            facts,
+            self.plan_uses_lag(event.backup_plan_id),
+            self.settings,
+            source_key_manager=self.source_key_manager(facts.encryption_key_arn),
+        )
 
     def start_copy(self, event: RecoveryPointEvent, decision: Decision, attempt: int) -> Outcome:
         """Claim the (recovery point, destination) in the ledger, then start the copy job."""
@@ -80,6 +95,14 @@ class CopyService:
             raise
         self.ledger.mark_started(decision, copy_job_id, attempt)
         return Outcome(OutcomeKind.COPY_STARTED, decision, copy_job_id)
+
+    def source_key_manager(self, key_arn: str | None) -> KeyManager | None:
+        """Who manages the source's key: one DescribeKey per key and container."""
+        if self.keys is None or key_arn is None:
+            return None
+        if key_arn not in self._key_managers:
+            self._key_managers[key_arn] = self.keys.key_manager(key_arn)
+        return self._key_managers[key_arn]
 
     def plan_uses_lag(self, plan_id: str | None) -> bool:
         selector = self.settings.lag_plans

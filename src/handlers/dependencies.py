@@ -34,6 +34,7 @@ def copy_dependencies() -> CopyDependencies:
         settings=settings,
         backup=BackupGateway(clients.backup()),
         ledger=DynamoLedger(clients.dynamodb(), settings.ledger_table_name),
+        keys=KmsKeys(clients.kms()),
     )
     parking = DeadLetterParking(clients.sqs(), settings.parking_queue_url)
     return CopyDependencies(settings, service, parking)

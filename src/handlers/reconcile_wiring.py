@@ -60,7 +60,7 @@ def build_reconciler(
     require(settings, heal=heal)
     backup = BackupGateway(aws.backup)
     ledger = DynamoLedger(aws.dynamodb, settings.ledger_table_name, clock=clock)
-    copies = CopyService(settings=settings, backup=backup, ledger=ledger)
+    copies = CopyService(settings=settings, backup=backup, ledger=ledger, keys=KmsKeys(aws.kms))
     tracking = (
         TrackingService(
             settings=settings,

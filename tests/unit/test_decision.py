@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from core.config import LagPlanSelector, Settings
+from core.copy_jobs import KeyManager
 from core.decision import (
     choose_destination,
     decide,
@@ -162,6 +163,10 @@ SCENARIOS: dict[str, tuple[Reason, Callable[[Settings], Decision]]] = {
     "partial recovery point": (
         Reason.SKIP_NOT_AVAILABLE,
         lambda s: full_decision(s)(status="PARTIAL"),
+    ),
+    "snapshot already under an AWS-managed key": (
+        Reason.SKIP_SOURCE_KEY_INDEPENDENT,
+        lambda s: decide(make_event(), make_facts(), True, s, source_key_manager=KeyManager.AWS),
     ),
 }
 

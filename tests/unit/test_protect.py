@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 
 from core.config import Settings
+from core.copy_jobs import KeyManager
 from core.errors import PermanentError, RetryableError
 from core.ledger_states import LedgerState
 from core.models import Reason, StorageClass, Target
@@ -22,6 +23,7 @@ from tests.fakes import (
     make_settings,
 )
 from tests.samples import ACCOUNT, LAG_PLAN_ID, LAG_VAULT_ARN, PLAIN_PLAN_ID, REGION
+from tests.tracking_fakes import FakeKeys
 
 ONE_COPY = Counter({"DescribeRecoveryPoint": 1, "StartCopyJob": 1})
 
@@ -135,6 +137,42 @@ def test_given_a_cold_recovery_point_when_protected_then_it_costs_one_describe_a
     assert entry is not None
     assert entry.state is LedgerState.UNPROTECTABLE
     assert ledger.calls["claim"] == 0
+
+
+def test_given_a_snapshot_under_an_aws_managed_key_when_protected_then_it_is_protected_as_is(
+    settings: Settings,
+) -> None:
+    # Given an EBS snapshot encrypted under aws/ebs (AWS-managed: no customer key to delete)
+    aws_ebs = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/aws-ebs-managed"
+    backup = FakeBackup(facts={EBS_SNAPSHOT: make_facts(encryption_key_arn=aws_ebs)})
+    keys = FakeKeys(managers={aws_ebs: KeyManager.AWS})
+    ledger = FakeLedger()
+    copy_service = CopyService(settings=settings, backup=backup, ledger=ledger, keys=keys)
+    # When protected twice
+    outcome = copy_service.protect(make_event())
+    copy_service.protect(make_event())
+    # Then no copy is started, the ledger says protected, and KMS was asked once
+    assert outcome.decision.reason is Reason.SKIP_SOURCE_KEY_INDEPENDENT
+    assert backup.calls["StartCopyJob"] == 0
+    entry = ledger.get(EBS_SNAPSHOT, NO_DESTINATION)
+    assert entry is not None
+    assert entry.state is LedgerState.PROTECTED
+    assert keys.calls == Counter({aws_ebs: 1})
+
+
+@pytest.mark.parametrize("manager", [KeyManager.CUSTOMER, None])
+def test_given_a_snapshot_under_a_customer_or_unknown_key_when_protected_then_it_is_copied(
+    settings: Settings, manager: KeyManager | None
+) -> None:
+    # Given a source key that is a CMK, or one KMS cannot describe
+    key = make_facts().encryption_key_arn
+    assert key is not None
+    keys = FakeKeys(managers={key: manager} if manager else {})
+    copy_service = CopyService(
+        settings=settings, backup=FakeBackup(), ledger=FakeLedger(), keys=keys
+    )
+    # When protected / Then the copy goes ahead
+    assert copy_service.protect(make_event()).kind is OutcomeKind.COPY_STARTED
 
 
 # --- Duplicates ------------------------------------------------------------------------------
