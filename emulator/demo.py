@@ -8,6 +8,7 @@
    1 if a promise is broken: a duplicate copy, a lost recovery point, an unexplained skip.
 
     python -m emulator.demo [--seed N] [--resources N] [--faults PROFILE] [--json FILE]
+                            [--html FILE]
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
+from emulator.demo_html import write_demo_html
 from emulator.demo_render import render_text, write_json
 from emulator.demo_run import (
     DEFAULT_RESOURCES,
@@ -51,6 +53,13 @@ def parse_options(argv: Sequence[str] | None = None) -> DemoOptions:
         "lossy: dropped events too (only a reconciler run heals them)",
     )
     parser.add_argument("--json", type=Path, dest="json_path", help="also write the report here")
+    parser.add_argument(
+        "--html",
+        type=Path,
+        dest="html_path",
+        metavar="FILE",
+        help="also write the report as one self-contained HTML page (the dashboard's figures)",
+    )
     parser.add_argument("--log", type=Path, dest="log_path", help="write the handlers' logs here")
     parser.add_argument("--start", type=_moment, default=DEFAULT_START, help="ISO-8601 UTC")
     parser.add_argument("--hours", type=float, default=24, help="length of the simulated day")
@@ -66,8 +75,9 @@ def parse_options(argv: Sequence[str] | None = None) -> DemoOptions:
     )
     parser.add_argument(
         "--run-scheduled",
-        action="store_true",
-        help="at the end of the day, run every schedule-triggered function once (reconciler)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="at the end of the day, run every schedule-triggered function once (the reconciler)",
     )
     parser.add_argument(
         "--managed-vault-policy",
@@ -93,6 +103,7 @@ def parse_options(argv: Sequence[str] | None = None) -> DemoOptions:
         managed_vault_policy=args.managed_vault_policy,
         dynamodb_advanced=args.dynamodb_advanced,
         json_path=args.json_path,
+        html_path=args.html_path,
         log_path=args.log_path,
     )
 
@@ -125,6 +136,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.json_path:
         write_json(result.report, options.json_path)
         sys.stdout.write(f"\nJSON report written to {options.json_path}\n")
+    if options.html_path:
+        stack = result.stack
+        parameters = stack.provisioned.parameters
+        write_demo_html(
+            result.report, options.html_path, stack_name=stack.stack_name, parameters=parameters
+        )
+        sys.stdout.write(f"\nHTML report written to {options.html_path}\n")
     return 0 if result.report.promises_kept else 1
 
 

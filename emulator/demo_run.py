@@ -44,7 +44,7 @@ DEFAULT_SEED = 20261101
 DEFAULT_RESOURCES = 50
 
 # Fault profiles (emulator/faults.py). "lossy" drops events: only a reconciler run
-# (--run-scheduled, once the template has one) can keep the "no lost recovery point" promise.
+# (on by default; --no-run-scheduled turns it off) can keep the "no lost recovery point" promise.
 FAULT_PROFILES: dict[str, dict[str, Any]] = {
     "none": {},
     "flaky": {
@@ -80,6 +80,7 @@ class DemoOptions:
     managed_vault_policy: str = "fail"
     dynamodb_advanced: bool = False
     json_path: Path | None = None
+    html_path: Path | None = None
     log_path: Path | None = None
 
 
@@ -197,7 +198,7 @@ def _run_summary(
         notes.append("the run stopped before the emulator was quiescent: some work is unfinished")
     not_run = [spec.logical_id for spec in stack.scheduled_functions]
     if not_run and not options.run_scheduled:
-        notes.append(f"scheduled functions not run: {', '.join(not_run)} (--run-scheduled)")
+        notes.append(f"scheduled functions not run: {', '.join(not_run)} (--no-run-scheduled)")
     return {
         **day.as_dict(),
         "seed": options.seed,

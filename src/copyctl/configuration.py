@@ -5,7 +5,7 @@
   (``SOURCE_VAULT_NAMES`` → ``SourceVaultNames``). Reading outputs takes one read-only call,
   ``cloudformation:DescribeStacks`` on that stack: less than reading the function's configuration
   (which also needs the function's name and ``lambda:GetFunctionConfiguration``, and shows its
-  whole environment and role). See docs/reconciler-template.md.
+  whole environment and role). See docs/contracts.md.
 - neither: the current environment, when it defines ``SOURCE_VAULT_NAMES``.
 """
 

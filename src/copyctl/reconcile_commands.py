@@ -23,6 +23,7 @@ from copyctl.coverage_report import (
     print_reconcile,
     reconcile_document,
 )
+from copyctl.status_html import write_status_html
 from core.config import Settings, load_settings
 from core.coverage import Action, Finding
 from core.errors import ConfigError, OrchestratorError, PermanentError
@@ -58,8 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 _HINTS = {
     "sdk": "give --profile, or set AWS credentials",
     "network": "check --endpoint-url and --region",
-    "AccessDeniedException": "docs/reconciler-template.md lists the calls the walk makes",
-    "AccessDenied": "docs/reconciler-template.md lists the calls the walk makes",
+    "AccessDeniedException": "the role needs the calls docs/contracts.md lists",
+    "AccessDenied": "the role needs the calls docs/contracts.md lists",
     "UnrecognizedClientException": "the credentials are not valid in this account or Region",
     "ExpiredTokenException": "the session expired: sign in again",
 }
@@ -79,11 +80,17 @@ def status(args: argparse.Namespace, out: TextIO) -> int:
     walk = _open(args, heal=False)
     with _hinted():
         report, findings = walk.run(Mode.STATUS)
-    document = coverage_document(report, walk.vaults, findings, walk.context())
+    context = walk.context()
+    document = coverage_document(report, walk.vaults, findings, context)
     if args.json:
         print_json(document, out)
     else:
         print_coverage(document, out)
+    if args.html:
+        title = f"Backup copies of {args.stack}" if args.stack else "Backup copy status"
+        write_status_html(args.html, document, findings, context.now, title=title)
+        if not args.json:
+            out.write(f"\nHTML report written to {args.html}\n")
     return 0
 
 

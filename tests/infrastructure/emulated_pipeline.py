@@ -5,7 +5,7 @@ evaluates it), so the metrics they emit carry exactly the dimensions a deployed 
 including the ``service`` dimension Powertools adds from POWERTOOLS_SERVICE_NAME. The scenario
 walks every metric the handlers can emit: a copy protected, a copy that fails for good (an EBS
 recovery point into the aws/backup vault, which the emulator refuses by default), a record the
-copy handler rejects, and, once it exists, a reconciler run.
+copy handler rejects, a reconciler run, and the key guard on the deletion of the stack's vault key.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import json
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -27,12 +26,12 @@ from moto import mock_aws
 
 import emulator
 from tests.infrastructure.ledger_table import create_table_from_template
+from tests.samples import read_event
 from tests.template_loader import TEMPLATE_PATH, render
 
 ACCOUNT = "123456789012"  # moto's default account, the emulator's too
 REGION = "us-east-1"
 STACK_NAME = "emf-check"
-RECONCILE_HANDLER = Path(__file__).resolve().parents[2] / "src/handlers/reconcile_handler.py"
 _NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 _MAX_ROUNDS = 10
 _TEST_ENVIRONMENT = {
@@ -63,7 +62,7 @@ class PipelineRun:
     stack_name: str
     emf: list[dict[str, Any]] = field(default_factory=list)  # every EMF document printed
     tracked_states: list[str] = field(default_factory=list)  # events TrackingQueue received
-    reconciler_ran: bool = False
+    answers: dict[str, Any] = field(default_factory=dict)  # function -> what its handler returned
 
     def metric_sets(self, namespace: str) -> set[tuple[str, frozenset[str]]]:
         """(metric name, dimension names) of every metric emitted into ``namespace``."""
@@ -118,8 +117,9 @@ class _Scenario:
         emulator.settle()
         with _captured_emf(self.run):
             self._drain_queues()
-            if RECONCILE_HANDLER.exists():
-                self._reconcile()
+            self._invoke("ReconcilerFunction", "handlers.reconcile_handler", _scheduled_event())
+            key_event = _key_deletion_event(str(self.stack.arn("BackupVaultKey")))
+            self._invoke("KeyGuardFunction", "handlers.key_guard_handler", key_event)
 
     def _create_ledger(self) -> None:
         rendered = render(region=REGION, account=ACCOUNT, stack_name=STACK_NAME)
@@ -158,22 +158,17 @@ class _Scenario:
             self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         return len(messages)
 
-    def _reconcile(self) -> None:
-        # The reconciler's own environment once the template has its function; the shared one until.
-        function = "ReconcilerFunction"
-        if function not in self.stack:
-            function = "TrackingFunction"
-        handler = self._handler(function, "handlers.reconcile_handler")
-        handler(_scheduled_event(), _context(function))
-        self.run.reconciler_ran = True
+    def _invoke(self, function: str, module: str, event: dict[str, Any]) -> None:
+        handler = self._handler(function, module)
+        self.run.answers[function] = handler(event, _context(function))
 
     def _handler(self, function: str, module: str) -> Callable[..., Any]:
         """The function's handler, in the environment the template gives that function."""
         environment = self.stack.attribute(function, "EnvironmentVariables")
         for name, value in environment.items():
             self.patch.setenv(name, str(value))
-        dependencies = importlib.import_module("handlers.dependencies")
-        dependencies.reset()  # settings and clients are cached per container
+        for wiring in ("handlers.dependencies", "handlers.reconcile_wiring"):
+            importlib.import_module(wiring).reset()  # settings and clients are cached per container
         handler: Callable[..., Any] = importlib.import_module(module).lambda_handler
         return handler
 
@@ -228,6 +223,17 @@ def _scheduled_event() -> dict[str, Any]:
         "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{STACK_NAME}-reconcile"],
         "detail": {},
     }
+
+
+def _key_deletion_event(key_arn: str) -> dict[str, Any]:
+    """The CloudTrail record of ScheduleKeyDeletion (events/), naming ``key_arn``."""
+    event: dict[str, Any] = read_event("kms-schedule-key-deletion.json")
+    event["account"], event["region"] = ACCOUNT, REGION
+    detail = event["detail"]
+    detail["requestParameters"]["keyId"] = key_arn
+    detail["responseElements"]["keyId"] = key_arn
+    detail["resources"] = [{"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": key_arn}]
+    return event
 
 
 def _context(function: str) -> FakeLambdaContext:

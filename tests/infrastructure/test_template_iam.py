@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from adapters.ledger import STATE_INDEX
+from adapters.reconcile_cursor import CURSOR_KEY
 from tests.infrastructure.expectations import ACCOUNT
 from tests.template_loader import RenderedStack, render
 
@@ -187,6 +189,14 @@ def test_tracking_function_role_grants_exactly_the_contract(label: str) -> None:
     assert _granted(stack, "TrackingFunctionRole") == _contract_actions("TrackingFunction")
 
 
+@pytest.mark.parametrize("function", ["ReconcilerFunction", "KeyGuardFunction"])
+@pytest.mark.parametrize("label", list(STACKS))
+def test_reconciler_and_key_guard_roles_grant_exactly_the_contract(
+    label: str, function: str
+) -> None:
+    assert _granted(STACKS[label], f"{function}Role") == _contract_actions(function)
+
+
 def test_contract_parsing_sees_every_copy_call() -> None:
     assert {
         "backup:DescribeRecoveryPoint",
@@ -214,6 +224,42 @@ def test_contract_parsing_sees_every_tracking_call() -> None:
         "dynamodb:GetItem",
         "dynamodb:UpdateItem",
     } <= _contract_actions("TrackingFunction")
+
+
+def test_contract_parsing_sees_every_reconciler_and_key_guard_call() -> None:
+    shared = {
+        "backup:ListRecoveryPointsByBackupVault",
+        "backup:DescribeRecoveryPoint",
+        "backup:StartCopyJob",
+        "backup:DescribeBackupJob",
+        "backup:DescribeCopyJob",
+        "backup:DescribeBackupVault",
+        "backup:GetBackupPlan",
+        "backup:ListTags",
+        "iam:PassRole",
+        "kms:DescribeKey",
+        "sns:Publish",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+        "dynamodb:Query",
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:PutItem",
+    }
+    assert shared <= _contract_actions("ReconcilerFunction")
+    assert shared <= _contract_actions("KeyGuardFunction")
+    # The guard watches keys, it never touches them
+    kms = {a for a in _contract_actions("KeyGuardFunction") if a.startswith("kms:")}
+    assert kms == {"kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"}
+
+
+def _resources_of(stack: RenderedStack, role: str, action: str) -> set[str]:
+    return {
+        resource
+        for logical_id, statement in _identity_statements(stack)
+        if logical_id == role and action in _listed(statement["Action"])
+        for resource in _listed(statement["Resource"])
+    }
 
 
 def _statement_granting(stack: RenderedStack, role: str, action: str) -> dict[str, Any]:
@@ -305,3 +351,80 @@ def test_copy_role_writes_the_ledger_only() -> None:
     assert _listed(statement["Action"]) == ["dynamodb:UpdateItem"]
     ledger = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{stack.stack_name}-LedgerTable"
     assert statement["Resource"] == ledger
+
+
+# --- the reconciler's and the key guard's resources --------------------------------------------
+
+RECONCILE_ROLES = ("ReconcilerFunctionRole", "KeyGuardFunctionRole")
+
+
+def _source_vault_arns(stack: RenderedStack) -> set[str]:
+    names = str(stack.function_environment("ReconcilerFunction")["SOURCE_VAULT_NAMES"])
+    return {f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-vault:{name}" for name in names.split(",")}
+
+
+@pytest.mark.parametrize("role", RECONCILE_ROLES)
+@pytest.mark.parametrize("label", list(STACKS))
+def test_reconcile_roles_list_recovery_points_of_the_source_vaults_only(
+    label: str, role: str
+) -> None:
+    stack = STACKS[label]
+    listed = _resources_of(stack, role, "backup:ListRecoveryPointsByBackupVault")
+    assert listed == _source_vault_arns(stack)
+    assert len(listed) == (3 if stack.parameters["StackRole"] == "primary" else 1)
+
+
+@pytest.mark.parametrize("label", list(STACKS))
+def test_key_guard_reads_the_source_vaults_keys_and_the_destinations_retention(
+    label: str,
+) -> None:
+    stack = STACKS[label]
+    destinations = {stack.outputs["LagVaultArn"], stack.outputs["ManagedKeyVaultArn"]}
+    described = _resources_of(stack, "KeyGuardFunctionRole", "backup:DescribeBackupVault")
+    assert described == _source_vault_arns(stack) | destinations
+    # The reconciler needs only the destinations (tracking); it never reads a vault's key
+    reconciler = _resources_of(stack, "ReconcilerFunctionRole", "backup:DescribeBackupVault")
+    assert reconciler == destinations
+
+
+@pytest.mark.parametrize("role", RECONCILE_ROLES)
+def test_reconcile_roles_put_only_the_cursor_item(role: str) -> None:
+    # Given the one PutItem of the code: the cursor under its reserved partition key
+    stack = STACKS["primary-governance"]
+    statement = _statement_granting(stack, role, "dynamodb:PutItem")
+    # Then PutItem is granted alone, on the ledger, for that partition key only
+    assert _listed(statement["Action"]) == ["dynamodb:PutItem"]
+    ledger = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{stack.stack_name}-LedgerTable"
+    assert statement["Resource"] == ledger
+    assert statement["Condition"] == {
+        "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [CURSOR_KEY["RecoveryPointArn"]["S"]]}
+    }
+
+
+def test_only_the_reconciler_queries_the_stuck_copy_index() -> None:
+    stack = STACKS["primary-governance"]
+    ledger = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{stack.stack_name}-LedgerTable"
+    assert _resources_of(stack, "ReconcilerFunctionRole", "dynamodb:Query") == {
+        ledger,
+        f"{ledger}/index/{STATE_INDEX}",
+    }
+    assert _resources_of(stack, "KeyGuardFunctionRole", "dynamodb:Query") == {ledger}
+
+
+@pytest.mark.parametrize("role", RECONCILE_ROLES)
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        ("sns:Publish", "arn:aws:sns:{region}:{account}:AlertTopic"),
+        ("kms:GenerateDataKey", "arn:aws:kms:{region}:{account}:key/AlertTopicKey"),
+        ("kms:Decrypt", "arn:aws:kms:{region}:{account}:key/AlertTopicKey"),
+        ("iam:PassRole", "arn:aws:iam::{account}:role/BackupServiceRole"),
+        ("kms:DescribeKey", "arn:aws:kms:{region}:{account}:key/*"),
+    ],
+)
+def test_reconcile_roles_scope_each_action_to_its_one_resource(
+    role: str, action: str, resource: str
+) -> None:
+    stack = STACKS["primary-governance"]
+    statement = _statement_granting(stack, role, action)
+    assert statement["Resource"] == resource.format(region=REGION, account=ACCOUNT)

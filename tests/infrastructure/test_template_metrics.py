@@ -14,12 +14,7 @@ import pytest
 from core.failures import FailureKind
 from core.models import Reason, Target
 from core.tracking import TrackingOutcomeKind
-from tests.infrastructure.emulated_pipeline import (
-    RECONCILE_HANDLER,
-    STACK_NAME,
-    PipelineRun,
-    run_pipeline,
-)
+from tests.infrastructure.emulated_pipeline import STACK_NAME, PipelineRun, run_pipeline
 from tests.infrastructure.metric_references import (
     MetricRead,
     alarm_reads,
@@ -29,9 +24,13 @@ from tests.infrastructure.metric_references import (
 from tests.template_loader import RenderedStack, render
 
 NAMESPACE = "BackupCopyOrchestrator"
-# Emitted by the reconciler (issue 6): checked once src/handlers/reconcile_handler.py exists.
-RECONCILER_METRICS = frozenset({"Coverage", "OldestUnprotectedAgeSeconds", "ReconcileRun"})
+# Emitted by the reconciler and the key guard (issue 6); Coverage and OldestUnprotectedAgeSeconds
+# only at the end of a complete pass, ReconcileRun after every scheduled run.
+RECONCILER_METRICS = frozenset(
+    {"Coverage", "OldestUnprotectedAgeSeconds", "ReconcileRun", "KeyGuardEvent"}
+)
 RECONCILE_RUN_OUTCOMES = frozenset({"complete", "continued"})
+KEY_GUARD_OUTCOMES = frozenset({"alerted", "not-in-use"})
 TARGETS = frozenset({t.value for t in Target} | {"none"})  # Decision.target_label
 # Dimension values the live handlers can emit, by (metric, dimension).
 HANDLER_VALUES = {
@@ -50,23 +49,25 @@ def run() -> PipelineRun:
 
 @pytest.fixture(scope="module")
 def reads() -> list[MetricRead]:
-    """What a stack of the same name reads, with the reconciler alarm enabled."""
-    stack = render(parameters={"ReconcilerEnabled": "true"}, stack_name=STACK_NAME)
+    """What a stack of the same name reads."""
+    stack = render(stack_name=STACK_NAME)
     found = [*dashboard_reads(dashboard_body(stack, "CopyStatusDashboard")), *alarm_reads(stack)]
     return [read for read in found if read.namespace == NAMESPACE]
 
 
-def _reconciler_ran(run: PipelineRun) -> None:
-    if not RECONCILE_HANDLER.exists():
-        pytest.skip("pending: emitted by the reconciler (issue 6), not written yet")
-    assert run.reconciler_ran
-
-
 def test_the_scenario_reaches_every_handler_metric(run: PipelineRun) -> None:
-    # Given the pipeline run / Then every metric of the copy and tracking handlers was emitted,
-    # so the comparison below covers them all
+    # Given the pipeline run / Then every metric of the handlers was emitted, so the comparison
+    # below covers them all
     emitted = {name for name, _ in run.metric_sets(NAMESPACE)}
     assert {"CopyDecision", "RejectedRecord", "CopyResult", "CopyFailure"} <= emitted
+    assert emitted >= RECONCILER_METRICS
+
+
+def test_the_reconciler_completes_a_pass_and_the_key_guard_alerts(run: PipelineRun) -> None:
+    # The emitted coverage comes from a complete pass, and the stack's own vault key encrypts
+    # its source vaults: the key guard raises its alert (outcome "alerted").
+    assert run.answers["ReconcilerFunction"]["outcome"] == "complete"
+    assert run.answers["KeyGuardFunction"]["outcome"] == "alerted"
 
 
 def test_the_tracking_queue_gets_no_created_events(run: PipelineRun) -> None:
@@ -94,7 +95,6 @@ def test_handler_metrics_read_by_dashboard_and_alarms_are_emitted(
 def test_reconciler_metrics_read_by_dashboard_and_alarms_are_emitted(
     run: PipelineRun, reads: list[MetricRead]
 ) -> None:
-    _reconciler_ran(run)
     emitted = run.metric_sets(NAMESPACE)
     reconciler_reads = [r for r in reads if r.name in RECONCILER_METRICS]
     assert {r.name for r in reconciler_reads} == RECONCILER_METRICS
@@ -114,7 +114,6 @@ def test_filters_use_values_the_handlers_emit(reads: list[MetricRead]) -> None:
 
 
 def test_filters_use_values_the_reconciler_emits(run: PipelineRun, reads: list[MetricRead]) -> None:
-    _reconciler_ran(run)
     states = run.dimension_values("State")
     for read in reads:
         for dimension, _, value in read.filters:
@@ -122,6 +121,21 @@ def test_filters_use_values_the_reconciler_emits(run: PipelineRun, reads: list[M
                 assert value in states, (read.source, value, sorted(states))
             if read.name == "ReconcileRun" and dimension == "Outcome":
                 assert value in RECONCILE_RUN_OUTCOMES, (read.source, value)
+            if read.name == "KeyGuardEvent" and dimension == "Outcome":
+                assert value in KEY_GUARD_OUTCOMES, (read.source, value)
+
+
+def test_coverage_is_emitted_for_every_state_the_dashboard_explains(run: PipelineRun) -> None:
+    # The "Recovery points by state" widget groups by State: every state of the contract is a
+    # series once a pass completes (zeros included), so a missing line means a missing state.
+    assert run.dimension_values("State") == {
+        "in-scope",
+        "protected",
+        "in-flight",
+        "failed",
+        "unprotectable",
+        "key-dependent",
+    }
 
 
 def test_every_read_of_the_namespace_is_scoped_to_its_stack(reads: list[MetricRead]) -> None:
@@ -146,6 +160,8 @@ def test_the_dashboard_reads_each_metric_issue_7_asks_for() -> None:
         "RejectedRecord",
         "Coverage",
         "OldestUnprotectedAgeSeconds",
+        "ReconcileRun",
+        "KeyGuardEvent",
         "ApproximateNumberOfMessagesVisible",
         "ApproximateAgeOfOldestMessage",
         "Errors",

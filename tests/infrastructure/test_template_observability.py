@@ -17,13 +17,11 @@ from tests.template_loader import RenderedStack, render
 
 REGION = "us-east-1"
 GRID_COLUMNS = 24  # CloudWatch dashboards are 24 columns wide
-DEAD_LETTER_QUEUES = ("CopyDeadLetterQueue", "TrackingDeadLetterQueue")
-FUNCTIONS = ("CopyFunction", "TrackingFunction")
-VARIANTS = [
-    {"StackRole": role, "ReconcilerEnabled": enabled}
-    for role in ("primary", "dr")
-    for enabled in ("true", "false")
-]
+DEAD_LETTER_QUEUES = ("CopyDeadLetterQueue", "TrackingDeadLetterQueue", "KeyGuardDeadLetterQueue")
+FUNCTIONS = ("CopyFunction", "TrackingFunction", "ReconcilerFunction", "KeyGuardFunction")
+# Functions fed by a capped SQS event source: a throttle there means the account is exhausted.
+QUEUE_FUNCTIONS = ("CopyFunction", "TrackingFunction")
+VARIANTS = [{"StackRole": role} for role in ("primary", "dr")]
 
 
 def _stack(**parameters: str) -> RenderedStack:
@@ -61,7 +59,7 @@ def _references(node: Any) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def stack() -> RenderedStack:
-    return _stack(ReconcilerEnabled="true")
+    return _stack()
 
 
 # --- dashboard -------------------------------------------------------------------------------
@@ -111,7 +109,8 @@ def test_log_widget_lists_failures_from_every_function_log_group(stack: Rendered
     groups = [stack.properties(f"{f}LogGroup")["LogGroupName"] for f in FUNCTIONS]
     assert sources == groups
     assert "sort @timestamp desc" in query
-    for outcome in ("failed", "key-dependent"):
+    # Failed and key-dependent copies, and keys at risk (the key guard's "alerted")
+    for outcome in ("failed", "key-dependent", "alerted"):
         assert f'"{outcome}"' in query
 
 
@@ -136,15 +135,15 @@ def test_aws_metrics_point_at_this_stacks_resources(stack: RenderedStack) -> Non
     assert seen == {ns: values for ns, dims in expected.items() for values in dims.values()}
 
 
-def test_alarm_widget_lists_every_alarm_of_the_stack() -> None:
-    for enabled in ("true", "false"):
-        stack = _stack(ReconcilerEnabled=enabled)
-        (widget,) = _widgets(stack, "alarm")
-        arns = {
-            f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{p['AlarmName']}"
-            for p in _alarms(stack).values()
-        }
-        assert set(widget["properties"]["alarms"]) == arns
+@pytest.mark.parametrize("parameters", VARIANTS, ids=lambda p: "-".join(p.values()))
+def test_alarm_widget_lists_every_alarm_of_the_stack(parameters: dict[str, str]) -> None:
+    stack = _stack(**parameters)
+    (widget,) = _widgets(stack, "alarm")
+    arns = {
+        f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{p['AlarmName']}"
+        for p in _alarms(stack).values()
+    }
+    assert set(widget["properties"]["alarms"]) == arns
 
 
 # --- alarms ----------------------------------------------------------------------------------
@@ -184,8 +183,11 @@ def test_each_dead_letter_queue_and_function_has_its_alarms(stack: RenderedStack
     for queue in DEAD_LETTER_QUEUES:
         assert ("ApproximateNumberOfMessagesVisible", queue) in watched
     for function in FUNCTIONS:
-        name = f"{stack.stack_name}-{function}"
-        assert {("Errors", name), ("Throttles", name)} <= watched
+        assert ("Errors", f"{stack.stack_name}-{function}") in watched
+    # Throttles page only where a capped queue source means the account's concurrency ran out;
+    # the reconciler's and the key guard's asynchronous events are retried by Lambda instead.
+    throttled = {value for metric, value in watched if metric == "Throttles"}
+    assert throttled == {f"{stack.stack_name}-{function}" for function in QUEUE_FUNCTIONS}
 
 
 def test_dead_letter_and_function_alarms_fire_on_the_first_message_or_error(
@@ -224,11 +226,23 @@ def test_oldest_unprotected_alarm_threshold_is_a_parameter() -> None:
     assert returned["Expression"] == "oldest / 3600"  # seconds -> hours, the threshold's unit
 
 
-def test_reconciler_alarm_exists_only_once_a_reconciler_runs() -> None:
-    assert "ReconcilerDidNotRunAlarm" not in _alarms(_stack())
-    alarm = _alarms(_stack(ReconcilerEnabled="true", ReconcilerMaxSilenceHours="5"))[
-        "ReconcilerDidNotRunAlarm"
-    ]
+def test_oldest_unprotected_alarm_treats_the_gap_between_passes_as_no_news(
+    stack: RenderedStack,
+) -> None:
+    # The age is reported once per complete pass (several runs on large vaults); an hour with
+    # no pass must neither page nor freeze the alarm in its last state.
+    alarm = _alarms(stack)["OldestUnprotectedRecoveryPointAlarm"]
+    assert alarm["TreatMissingData"] == "notBreaching"
+    (stat,) = [q["MetricStat"] for q in alarm["Metrics"] if "MetricStat" in q]
+    assert stat["Metric"]["Dimensions"] == [{"Name": "service", "Value": stack.stack_name}]
+    # At least the default schedule's interval (rate(1 hour))
+    assert stat["Period"] >= 3600
+
+
+@pytest.mark.parametrize("parameters", VARIANTS, ids=lambda p: "-".join(p.values()))
+def test_reconciler_alarm_always_exists_and_pages_on_silence(parameters: dict[str, str]) -> None:
+    assert "ReconcilerDidNotRunAlarm" in _alarms(_stack(**parameters))
+    alarm = _alarms(_stack(ReconcilerMaxSilenceHours="5"))["ReconcilerDidNotRunAlarm"]
     # No run leaves no data point at all: that must page.
     assert alarm["TreatMissingData"] == "breaching"
     assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (5, 5)
@@ -243,5 +257,12 @@ def test_reconciler_alarm_exists_only_once_a_reconciler_runs() -> None:
     assert outcomes == {"complete", "continued"}
 
 
-def test_reconciler_is_off_by_default(template: dict[str, Any]) -> None:
-    assert template["Parameters"]["ReconcilerEnabled"]["Default"] == "false"
+def test_the_reconciler_cannot_be_switched_off(template: dict[str, Any]) -> None:
+    # The stack runs the reconciler: nothing gates it, or the alarm that watches it.
+    assert "ReconcilerEnabled" not in template["Parameters"]
+    conditions = {
+        resource.get("Condition")
+        for logical_id, resource in template["Resources"].items()
+        if logical_id.startswith(("Reconciler", "KeyGuard"))
+    }
+    assert conditions == {None}

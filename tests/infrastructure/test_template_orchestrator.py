@@ -290,6 +290,20 @@ def test_outputs_name_the_vaults_queues_function_key_and_plans(
         "TrackingFunctionName",
         "AlertTopicArn",
         "CopyStatusDashboardUrl",
+        "ReconcilerFunctionName",
+        "KeyGuardFunctionName",
+        "KeyGuardDeadLetterQueueUrl",
+        # the configuration copyctl reads (test_template_reconciler checks the values)
+        "SourceVaultNames",
+        "LagVaultMinRetentionDays",
+        "LagVaultMaxRetentionDays",
+        "ManagedVaultMinRetentionDays",
+        "ManagedVaultMaxRetentionDays",
+        "DestinationOverrides",
+        "SupportMatrixOverrides",
+        "MaxCopyAttempts",
+        "StuckAfterMinutes",
+        "ReconcileLookBackDays",
     }
     primary_only = {
         "HourlyVaultArn",
@@ -297,6 +311,7 @@ def test_outputs_name_the_vaults_queues_function_key_and_plans(
         "MonthlyVaultArn",
         "MainBackupPlanId",
         "Ec2BackupPlanId",
+        "LagPlanIds",  # the DR stack has no plans of its own
     }
     assert set(primary_stack.outputs) == common | primary_only
     assert set(dr_stack.outputs) == common | {"DrBackupVaultArn"}

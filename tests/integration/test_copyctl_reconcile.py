@@ -123,7 +123,7 @@ def test_given_a_vault_that_is_not_a_source_when_status_then_one_line_and_exit_2
 def test_given_a_stack_when_status_then_its_outputs_are_the_configuration(
     estate: Estate,
 ) -> None:
-    # Given a stack publishing one output per variable (docs/reconciler-template.md)
+    # Given a stack publishing one output per variable (docs/contracts.md)
     outputs = {output_key(name): {"Value": value} for name, value in estate.env.items() if value}
     template = {"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}, "Outputs": outputs}
     cloudformation = boto3.client("cloudformation", region_name=REGION)

@@ -37,12 +37,25 @@ def test_given_every_event_lost_when_the_command_ends_then_it_says_so_and_exits_
     # Given: EventBridge drops every event, and nothing (no reconciler run) heals it
     monkeypatch.setitem(demo.FAULT_PROFILES, "lossy", {"drop_event_rate": 1.0})
     # When
-    status = demo.main([*TINY, "--faults", "lossy"])
+    status = demo.main([*TINY, "--faults", "lossy", "--no-run-scheduled"])
     # Then
     printed = capsys.readouterr().out
     assert status == 1
     assert "BROKEN  no-lost-recovery-point" in printed
     assert "PROMISE BROKEN" in printed
+
+
+def test_given_every_event_lost_when_the_reconciler_runs_at_day_end_then_nothing_is_lost(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: EventBridge drops every event; the template's reconciler runs (the default)
+    monkeypatch.setitem(demo.FAULT_PROFILES, "lossy", {"drop_event_rate": 1.0})
+    # When
+    status = demo.main([*TINY, "--faults", "lossy"])
+    # Then: the reconciler found every recovery point the events never announced
+    printed = capsys.readouterr().out
+    assert "KEPT    no-lost-recovery-point" in printed
+    assert status == 0
 
 
 def test_given_an_empty_estate_when_asked_then_the_command_refuses(

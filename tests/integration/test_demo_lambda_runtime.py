@@ -1,7 +1,7 @@
 """The demo's Lambda runtime: environments per function, scheduled functions, process hygiene.
 
-The template has no schedule-triggered function yet (the reconciler is coming): a stand-in
-function is added to the provisioned stack to show the runner picks any such function up.
+A stand-in schedule-triggered function is added to the provisioned stack beside the template's
+own (the reconciler), to show the runner picks any such function up.
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ def test_given_a_scheduled_function_when_the_day_ends_then_it_runs_once_in_its_e
         run = run_day(runtime, hours=1, run_scheduled=True)
     # Then
     (call,) = demo_probe_handler.calls
-    assert run.scheduled_runs == 1
+    assert run.scheduled_runs == len(stack.scheduled_functions)
+    assert "ReconcilerFunction" in {spec.logical_id for spec in stack.scheduled_functions}
     assert call["probe"] == "nightly"
     assert call["function_name"] == "rt-ProbeFunction"
     assert (call["event"]["source"], call["event"]["detail-type"]) == (
