@@ -36,6 +36,19 @@ pytest: $(STAMP)
 	@$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
+## demo: one simulated day on the local AWS Backup emulator through the real handlers; prints the
+## copy-status report, exits 1 if a promise is broken. Options (python -m emulator.demo --help):
+##   make demo DEMO_ARGS="--seed 7 --resources 80 --faults flaky --json reports/demo.json"
+##   make demo DEMO_ARGS="--html reports/demo.html"   (the dashboard's figures, offline)
+demo: $(STAMP)
+	$(BIN)/python -m emulator.demo $(DEMO_ARGS)
+
+## bench: measurements as ratios to baselines taken in the same run, a table plus
+## bench/results/latest.json; never part of `make test`, always exits 0. Options (python -m bench --help):
+##   make bench BENCH_ARGS="--quick"    make bench BENCH_ARGS="--only cold,warm --burst 2000"
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 ## build: sam build (offline: the functions have no requirements.txt, Powertools comes from its layer)
 build: $(STAMP)
 	$(BIN)/sam build --template template.yaml

@@ -1,0 +1,96 @@
+"""What Lambda hands a handler: an SQS batch event, and a context with what Powertools reads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from tests.samples import ACCOUNT, REGION, SETTINGS_ENV
+
+QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:CopyQueue"
+# Powertools reads these when the handler modules are imported.
+POWERTOOLS_ENV = {
+    "POWERTOOLS_TRACE_DISABLED": "1",
+    "POWERTOOLS_METRICS_NAMESPACE": "BackupCopyOrchestrator",
+    "POWERTOOLS_SERVICE_NAME": "adversarial",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+
+
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    function_name: str = "HandlerUnderTest"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:HandlerUnderTest"
+    aws_request_id: str = "0f8e2b6c-3d1a-4c5b-9e7f-1a2b3c4d5e6f"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def sqs_record(message_id: str, body: str, receive_count: int = 1) -> dict[str, Any]:
+    """One record as the SQS event source delivers it to Lambda."""
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"handle-{message_id}",
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": str(receive_count),
+            "SentTimestamp": "1791184000000",
+            "SenderId": "AIDAEVENTBRIDGE",
+            "ApproximateFirstReceiveTimestamp": "1791184000001",
+        },
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": QUEUE_ARN,
+        "awsRegion": REGION,
+    }
+
+
+def sqs_batch(bodies: Mapping[str, Any]) -> dict[str, Any]:
+    """An SQS event: message id -> body (a string as is, anything else as JSON)."""
+    return {
+        "Records": [
+            sqs_record(message_id, body if isinstance(body, str) else json.dumps(body))
+            for message_id, body in bodies.items()
+        ]
+    }
+
+
+def failed_ids(response: Mapping[str, Any]) -> set[str]:
+    return {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+
+
+@contextmanager
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """These variables set, and the environment as it was afterwards (no pytest needed: the
+    bench measures memory in processes that should not carry it)."""
+    saved = dict(os.environ)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@contextmanager
+def handler_environment(**overrides: str) -> Iterator[tuple[ModuleType, ModuleType]]:
+    """The sample settings in the environment; the handler modules with fresh wiring."""
+    region = {"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
+    with environment({**SETTINGS_ENV, **POWERTOOLS_ENV, **overrides, **region}):
+        # Imported once the environment is set: Powertools reads it when the module loads.
+        from handlers import copy_handler, dependencies, tracking_handler  # noqa: PLC0415
+
+        dependencies.reset()
+        try:
+            yield copy_handler, tracking_handler
+        finally:
+            dependencies.reset()
