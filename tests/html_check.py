@@ -1,0 +1,94 @@
+"""Reading an HTML page back in tests: is it well formed, what does it say, what would it fetch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+# Elements without an end tag (HTML Living Standard, "void elements").
+VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+)
+
+
+@dataclass
+class Page:
+    tags: list[str] = field(default_factory=list)
+    attributes: list[tuple[str, str, str | None]] = field(default_factory=list)  # tag, name, value
+    problems: list[str] = field(default_factory=list)  # unbalanced or misnested tags
+    text_by_id: dict[str, str] = field(default_factory=dict)
+    sections: dict[str, str] = field(default_factory=dict)  # section id -> its text
+    text: str = ""
+
+
+class _Reader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.page = Page()
+        self.open: list[tuple[str, str | None]] = []  # tag, id
+        self.texts: list[str] = []
+        self.by_id: dict[str, list[str]] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._element(tag, attrs)
+        if tag not in VOID:
+            self.open.append((tag, dict(attrs).get("id")))
+            if (anchor := dict(attrs).get("id")) is not None:
+                self.by_id[anchor] = []
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._element(tag, attrs)  # <rect .../>: opened and closed at once
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in VOID:
+            self.page.problems.append(f"end tag of void element {tag}")
+            return
+        if not self.open or self.open[-1][0] != tag:
+            expected = self.open[-1][0] if self.open else "nothing"
+            self.page.problems.append(f"</{tag}> closes {expected}")
+            return
+        _, anchor = self.open.pop()
+        if anchor is not None:
+            self.page.text_by_id[anchor] = _words(self.by_id[anchor])
+
+    def handle_data(self, data: str) -> None:
+        if self.open and self.open[-1][0] in {"style", "script"}:
+            return
+        self.texts.append(data)
+        for _, anchor in self.open:
+            if anchor is not None:
+                self.by_id[anchor].append(data)
+
+    def _element(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.page.tags.append(tag)
+        self.page.attributes.extend((tag, name, value) for name, value in attrs)
+
+
+def read_page(html: str) -> Page:
+    reader = _Reader()
+    reader.feed(html)
+    reader.close()
+    page = reader.page
+    page.problems.extend(f"<{tag}> never closed" for tag, _ in reader.open)
+    page.text = _words(reader.texts)
+    page.sections = {
+        anchor: text
+        for anchor, text in page.text_by_id.items()
+        if ("section", "id", anchor) in page.attributes
+    }
+    return page
+
+
+def _words(chunks: list[str]) -> str:
+    """The text, one space between words (and between elements: ``<td>1</td><td>2</td>``)."""
+    return " ".join(" ".join(chunks).split())
+
+
+def fetches(page: Page) -> list[str]:
+    """Whatever the page would load from elsewhere: src/href attributes, CSS url() and @import."""
+    found = [f"{tag} {name}={value}" for tag, name, value in page.attributes if name in _LINKS]
+    found += [tag for tag in page.tags if tag in {"script", "iframe", "object", "embed", "link"}]
+    return found
+
+
+_LINKS = frozenset({"src", "href", "srcset", "xlink:href", "data", "action", "poster"})
