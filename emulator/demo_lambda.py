@@ -31,6 +31,8 @@ import boto3
 import botocore.endpoint
 from botocore.config import Config
 
+import adapters.clock
+import emulator
 from emulator.demo_stack import DemoStack, FunctionSpec, QueueSource
 
 # Moto answers at once and never throttles SQS: one attempt is all the runner needs.
@@ -136,6 +138,9 @@ class LambdaRuntime:
         self._exit.enter_context(
             mock.patch.object(botocore.endpoint, "time", _SkippedBackoff(self.stats))
         )
+        # The handlers live in the emulator's simulated time, as the AWS side does: claim leases,
+        # look-back windows and stuck-copy ages count in it.
+        self._exit.enter_context(adapters.clock.simulated(emulator.now))
         # Every metric is published with single_metric, so log_metrics finds its buffer empty.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         return self

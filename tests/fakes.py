@@ -2,8 +2,8 @@
 
 ``FakeBackup`` counts calls under the AWS API names the real adapter would make, so a test can
 assert what a decision costs. ``FakeLedger`` keeps the ledger's rules (``core.ledger_states`` and
-the claim rule of ``adapters.ledger``); ``tests/contract/test_ledger_adapter.py`` runs the same
-behaviour tests against it and against DynamoDB, so the two cannot drift apart.
+the claim and reopen rules of ``adapters.ledger``); ``tests/contract/test_ledger_adapter.py`` runs
+the same behaviour tests against it and against DynamoDB, so the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.config import Settings, load_settings
-from core.ledger_states import LedgerEntry, LedgerState, can_transition
+from core.ledger_states import CLAIM_LEASE, LedgerEntry, LedgerState, can_transition
 from core.models import (
     Decision,
     Origin,
@@ -134,11 +134,25 @@ class FakeBackup:
 
 
 @dataclass
+class ManualClock:
+    """A clock the test moves: ``clock()`` is now, ``clock.advance(delta)`` lets time pass."""
+
+    now: datetime = CREATED_AT
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@dataclass
 class FakeLedger:
     """``LedgerPort`` in memory, keyed like the table: (recovery point, destination vault)."""
 
     entries: dict[tuple[str, str], LedgerEntry] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def get(self, recovery_point_arn: str, destination_vault_arn: str) -> LedgerEntry | None:
         return self.entries.get((recovery_point_arn, destination_vault_arn))
@@ -150,7 +164,11 @@ class FakeLedger:
         current = self.entries.get(key)
         allowed = (
             current is None
-            or (current.state is LedgerState.PLANNED and current.attempts == attempt)
+            or (
+                current.state is LedgerState.PLANNED
+                and current.attempts == attempt
+                and (current.updated_at or self.clock()) < self.clock() - CLAIM_LEASE
+            )
             or (
                 current.state in (LedgerState.PLANNED, LedgerState.STARTED)
                 and current.attempts < attempt
@@ -165,8 +183,30 @@ class FakeLedger:
                 attempts=attempt,
                 source_vault_name=request["SourceBackupVaultName"],
                 resource_type=decision.resource_type,
+                updated_at=self.clock(),
             )
         return allowed
+
+    def reopen_failed(self, event: RecoveryPointEvent, decision: Decision, attempt: int) -> bool:
+        self.calls["reopen_failed"] += 1
+        key = (decision.recovery_point_arn, _request(decision)["DestinationBackupVaultArn"])
+        current = self.entries.get(key)
+        if current is None or current.state is not LedgerState.FAILED:
+            return False
+        if current.attempts >= attempt:
+            return False
+        self.entries[key] = replace(
+            current,
+            state=LedgerState.PLANNED,
+            reason=decision.reason.value,
+            explanation=decision.explanation,
+            attempts=attempt,
+            copy_job_id=None,
+            pending_alert=None,
+            last_failed_copy_job_id=None,
+            last_failure_kind=None,
+        )
+        return True
 
     def mark_started(self, decision: Decision, copy_job_id: str, attempt: int) -> None:
         self.calls["mark_started"] += 1

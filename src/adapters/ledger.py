@@ -8,14 +8,15 @@ may precede it (``core.ledger_states``), so duplicate and out-of-order events le
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from adapters.aws_errors import error_code, translated
+from adapters.clock import utc_now
 from core.copy_jobs import CopyJobUpdate, CopyResult
-from core.ledger_states import ALLOWED_PREDECESSORS, LedgerEntry, LedgerState
+from core.ledger_states import ALLOWED_PREDECESSORS, CLAIM_LEASE, LedgerEntry, LedgerState
 from core.models import Decision, RecoveryPointEvent
 
 if TYPE_CHECKING:
@@ -28,6 +29,15 @@ COPY_RETENTION_MARGIN = timedelta(days=30)
 # GSI: State (HASH) + UpdatedAt (RANGE), projecting all attributes; finds copies in progress.
 STATE_INDEX = "StateUpdatedAtIndex"
 _IN_PROGRESS = (LedgerState.PLANNED, LedgerState.STARTED)
+# What a reopened FAILED entry drops: the failed attempt's job, failure and owed alert.
+_FORGOTTEN_ON_REOPEN = (
+    "CopyJobId",
+    "FailureKind",
+    "PendingAlert",
+    "LastFailedCopyJobId",
+    "LastFailureKind",
+    "LastFailure",
+)
 _MAX_TEXT = 1000
 
 
@@ -36,7 +46,7 @@ class DynamoLedger:
         self,
         client: DynamoDBClient,
         table_name: str,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._client = client
         self._table = table_name
@@ -54,33 +64,34 @@ class DynamoLedger:
 
     def claim(self, event: RecoveryPointEvent, decision: Decision, attempt: int) -> bool:
         request = _require_request(decision)
-        lifecycle_days = request["Lifecycle"]["DeleteAfterDays"]
-        fields = {
-            "Reason": _s(decision.reason.value),
-            "Explanation": _s(decision.explanation),
-            "Attempts": _n(attempt),
-            "Target": _s(decision.target_label),
-            "ResourceType": _s(decision.resource_type),
-            "ResourceArn": _s(event.resource_arn),
-            "SourceVaultName": _s(request["SourceBackupVaultName"]),
-            "IdempotencyToken": _s(request["IdempotencyToken"]),
-            "BackupPlanId": _s(event.backup_plan_id or ON_DEMAND),
-            "ExpiresAt": _n(self._expiry(timedelta(days=lifecycle_days) + COPY_RETENTION_MARGIN)),
-        }
+        fields = self._claim_fields(event, decision, attempt)
         condition = (
             "attribute_not_exists(RecoveryPointArn)"
-            " OR (#state = :planned AND Attempts = :attempt)"
+            " OR (#state = :planned AND Attempts = :attempt AND UpdatedAt < :lease_ended)"
             " OR (#state IN (:planned, :started) AND Attempts < :attempt)"
         )
         values = {
             ":planned": _s(LedgerState.PLANNED),
             ":started": _s(LedgerState.STARTED),
             ":attempt": _n(attempt),
+            ":lease_ended": _s((self._now() - CLAIM_LEASE).isoformat()),
         }
         key = _key(decision.recovery_point_arn, request["DestinationBackupVaultArn"])
         # A new attempt has no copy job yet: a stale job id must not be mistaken for it.
         return self._update(
             key, LedgerState.PLANNED, fields, condition, values, remove=("CopyJobId",)
+        )
+
+    def reopen_failed(self, event: RecoveryPointEvent, decision: Decision, attempt: int) -> bool:
+        request = _require_request(decision)
+        key = _key(decision.recovery_point_arn, request["DestinationBackupVaultArn"])
+        return self._update(
+            key,
+            LedgerState.PLANNED,
+            self._claim_fields(event, decision, attempt),
+            "#state = :failed AND Attempts < :attempt",
+            {":failed": _s(LedgerState.FAILED), ":attempt": _n(attempt)},
+            remove=_FORGOTTEN_ON_REOPEN,
         )
 
     def mark_started(self, decision: Decision, copy_job_id: str, attempt: int) -> None:
@@ -250,6 +261,24 @@ class DynamoLedger:
             "StuckReportedFor = :updated",
             {":updated": _s(_updated_text(entry))},
         )
+
+    def _claim_fields(
+        self, event: RecoveryPointEvent, decision: Decision, attempt: int
+    ) -> dict[str, Any]:
+        request = _require_request(decision)
+        lifecycle_days = request["Lifecycle"]["DeleteAfterDays"]
+        return {
+            "Reason": _s(decision.reason.value),
+            "Explanation": _s(decision.explanation),
+            "Attempts": _n(attempt),
+            "Target": _s(decision.target_label),
+            "ResourceType": _s(decision.resource_type),
+            "ResourceArn": _s(event.resource_arn),
+            "SourceVaultName": _s(request["SourceBackupVaultName"]),
+            "IdempotencyToken": _s(request["IdempotencyToken"]),
+            "BackupPlanId": _s(event.backup_plan_id or ON_DEMAND),
+            "ExpiresAt": _n(self._expiry(timedelta(days=lifecycle_days) + COPY_RETENTION_MARGIN)),
+        }
 
     def _first_seen(self, update: CopyJobUpdate) -> dict[str, Any]:
         """What an entry started by a copy event (not by a claim) needs to be readable."""

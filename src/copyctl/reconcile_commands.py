@@ -3,6 +3,8 @@
 Both walk the source vaults with the reconciler's own code: ``status`` reads the ledger only,
 ``reconcile --dry-run`` also decides (DescribeRecoveryPoint), ``reconcile`` copies and settles
 copy jobs that finished unnoticed, as the scheduled function does (without its cursor).
+``--retry-failed`` adds what the scheduled function never does: a new attempt of every failed
+copy (``core.retry_failed``), once an operator has fixed its cause.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TextIO
 
+from adapters.clock import utc_now
 from adapters.sessions import Connection, open_clients
 from copyctl.configuration import environment
 from copyctl.coverage_report import (
@@ -30,7 +33,7 @@ from core.errors import ConfigError, OrchestratorError, PermanentError
 from core.examine import Mode
 from core.reconcile import Reconciler, RunReport, RunRequest
 from core.reconcile_settings import load_reconcile_settings
-from handlers.reconcile_wiring import build_reconciler, utc_now
+from handlers.reconcile_wiring import build_reconciler
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,14 +98,14 @@ def status(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def reconcile(args: argparse.Namespace, out: TextIO) -> int:
-    walk = _open(args, heal=not args.dry_run)
+    walk = _open(args, heal=not args.dry_run, retry_failed=args.retry_failed)
     with _hinted():
         report, findings = walk.run(Mode.PLAN if args.dry_run else Mode.HEAL)
     document = reconcile_document(report, walk.vaults, findings, walk.context())
     if args.json:
         print_json(document, out)
     else:
-        print_reconcile(document, args.dry_run, out)
+        print_reconcile(document, args.dry_run, out, retry_failed=args.retry_failed)
     return 1 if report.actions.get(Action.ERROR) else 0
 
 
@@ -122,13 +125,16 @@ class _Walk:
         return ReportContext(utc_now(), self.settings.stuck_after_minutes)
 
 
-def _open(args: argparse.Namespace, *, heal: bool) -> _Walk:
+def _open(args: argparse.Namespace, *, heal: bool, retry_failed: bool = False) -> _Walk:
     connection = Connection(args.profile, args.region, args.endpoint_url)
     env = environment(connection, stack=args.stack, env_file=args.env)
     settings, options = load_settings(env), load_reconcile_settings(env)
     if connection.region is None:
         connection = Connection(args.profile, settings.region, args.endpoint_url)
-    reconciler = build_reconciler(settings, options, open_clients(connection), utc_now, heal=heal)
+    aws = open_clients(connection)
+    reconciler = build_reconciler(
+        settings, options, aws, utc_now, heal=heal, retry_failed=retry_failed
+    )
     vaults = _vaults(args.vault, settings)
     days = options.look_back_days if args.look_back_days is None else args.look_back_days
     if days is not None and days < 0:

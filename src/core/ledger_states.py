@@ -7,10 +7,17 @@ precede it; anything else is a stale or duplicate event and is ignored.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core.models import Reason
+
+# How long a claim of an attempt belongs to the delivery that made it. Only after this may the same
+# attempt be claimed again (a delivery that died between its claim and StartCopyJob, redelivered by
+# SQS): longer than a copy function run (Timeout 60 s in template.yaml), shorter than the copy
+# queue's visibility timeout (360 s), so concurrent duplicates are refused by the ledger alone
+# while a redelivery after a crash still resumes.
+CLAIM_LEASE = timedelta(minutes=2)
 
 
 class LedgerState(StrEnum):
@@ -38,8 +45,13 @@ _FINAL = frozenset(
 )
 
 # state -> the states it may be entered from (None: the entry does not exist yet)
+# PLANNED is entered by a claim, for one attempt: from PLANNED (the same attempt, redelivered) or
+# STARTED (a later attempt: tracking's retry), and from FAILED only by an operator's retry, with
+# a higher attempt number (``reopen_failed``; core.retry_failed).
 ALLOWED_PREDECESSORS: dict[LedgerState, frozenset[LedgerState | None]] = {
-    LedgerState.PLANNED: frozenset({None, LedgerState.PLANNED, LedgerState.STARTED}),
+    LedgerState.PLANNED: frozenset(
+        {None, LedgerState.PLANNED, LedgerState.STARTED, LedgerState.FAILED}
+    ),
     LedgerState.STARTED: frozenset({LedgerState.PLANNED, LedgerState.STARTED}),
     LedgerState.PROTECTED: frozenset({None, LedgerState.PLANNED, LedgerState.STARTED}),
     LedgerState.KEY_DEPENDENT: frozenset({None, LedgerState.PLANNED, LedgerState.STARTED}),

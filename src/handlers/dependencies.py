@@ -9,9 +9,11 @@ from functools import cache
 from adapters import clients
 from adapters.alerts import SnsAlerts
 from adapters.backup import BackupGateway
+from adapters.clock import utc_now
 from adapters.kms import KmsKeys
 from adapters.ledger import DynamoLedger
 from adapters.parking import DeadLetterParking
+from adapters.redelivery import QueueRedelivery
 from core.config import Settings, load_settings
 from core.errors import ConfigError
 from core.key_verification import KeyVerifier
@@ -46,6 +48,7 @@ class TrackingDependencies:
     service: TrackingService
     stuck: StuckCopyReporter  # for the reconciler
     parking: DeadLetterParking
+    redelivery: QueueRedelivery  # the backoff of transient copy failures, in TrackingQueue
 
 
 @cache
@@ -63,9 +66,10 @@ def tracking_dependencies() -> TrackingDependencies:
         keys=KeyVerifier(backup=backup, keys=KmsKeys(clients.kms())),
         alerts=alerts,
     )
-    stuck = StuckCopyReporter(settings=settings, ledger=ledger, alerts=alerts)
+    stuck = StuckCopyReporter(settings=settings, ledger=ledger, alerts=alerts, clock=utc_now)
     parking = DeadLetterParking(clients.sqs(), settings.parking_queue_url)
-    return TrackingDependencies(settings, service, stuck, parking)
+    redelivery = QueueRedelivery(clients.sqs())
+    return TrackingDependencies(settings, service, stuck, parking, redelivery)
 
 
 def _require_tracking_settings(settings: Settings) -> None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 
 from adapters import clients
 from adapters.alerts import SnsAlerts
 from adapters.backup import BackupGateway
+from adapters.clock import utc_now
 from adapters.kms import KmsKeys
 from adapters.ledger import DynamoLedger
 from adapters.ledger_lookup import DynamoLedgerLookup
@@ -25,17 +26,14 @@ from core.errors import ConfigError
 from core.examine import RecoveryPointExaminer
 from core.key_guard import KeyGuard
 from core.key_verification import KeyVerifier
-from core.protect import CopyService
-from core.reconcile import Reconciler
+from core.protect import RecoveryPointCopier
+from core.reconcile import Reconciler, SavedPass
 from core.reconcile_settings import ReconcileSettings, load_reconcile_settings
+from core.retry_failed import FailedCopyRetrier
 from core.stuck import StuckCopyReporter
 from core.tracking import TrackingService
 
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -44,6 +42,12 @@ class ReconcileDependencies:
     options: ReconcileSettings
     reconciler: Reconciler
     stuck: StuckCopyReporter
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class KeyGuardDependencies:
+    settings: Settings
     key_guard: KeyGuard
     clock: Clock
 
@@ -55,12 +59,18 @@ def build_reconciler(
     clock: Clock,
     *,
     heal: bool,
+    saved_pass: SavedPass | None = None,
+    retry_failed: bool = False,
 ) -> Reconciler:
-    """The reconciler; ``heal=False`` builds one that can only read and decide (no tracking)."""
+    """The reconciler; ``heal=False`` builds one that can only read and decide (no tracking).
+
+    ``saved_pass``: the scheduled reconciler's cursor; ``retry_failed``: failed copies are
+    attempted again (copyctl reconcile --retry-failed; only planned without ``heal``).
+    """
     require(settings, heal=heal)
     backup = BackupGateway(aws.backup)
     ledger = DynamoLedger(aws.dynamodb, settings.ledger_table_name, clock=clock)
-    copies = CopyService(settings=settings, backup=backup, ledger=ledger, keys=KmsKeys(aws.kms))
+    copies = RecoveryPointCopier(settings, backup, ledger, keys=KmsKeys(aws.kms))
     tracking = (
         TrackingService(
             settings=settings,
@@ -79,13 +89,14 @@ def build_reconciler(
         copies=copies,
         jobs=backup if heal else None,
         tracking=tracking,
+        retries=FailedCopyRetrier(settings, copies, ledger) if retry_failed else None,
     )
     return Reconciler(
         settings=settings,
         listing=RecoveryPointLister(aws.backup),
         examiner=examiner,
         clock=clock,
-        cursors=DynamoCursorStore(aws.dynamodb, settings.ledger_table_name),
+        saved_pass=saved_pass,
         page_size=options.page_size,
     )
 
@@ -93,26 +104,45 @@ def build_reconciler(
 def build_reconcile_dependencies(
     env: Mapping[str, str], aws: AwsClients, clock: Clock
 ) -> ReconcileDependencies:
+    """The scheduled reconciler: it alone saves its pass."""
     settings, options = load_settings(env), load_reconcile_settings(env)
-    reconciler = build_reconciler(settings, options, aws, clock, heal=True)
+    cursors = DynamoCursorStore(aws.dynamodb, settings.ledger_table_name)
+    saved_pass = SavedPass(load=cursors.load, save=cursors.save)
+    reconciler = build_reconciler(settings, options, aws, clock, heal=True, saved_pass=saved_pass)
     ledger = DynamoLedger(aws.dynamodb, settings.ledger_table_name, clock=clock)
     alerts = SnsAlerts(aws.sns, settings.alert_topic_arn)
     stuck = StuckCopyReporter(settings=settings, ledger=ledger, alerts=alerts, clock=clock)
+    return ReconcileDependencies(settings, options, reconciler, stuck, clock)
+
+
+def build_key_guard_dependencies(
+    env: Mapping[str, str], aws: AwsClients, clock: Clock
+) -> KeyGuardDependencies:
+    """The key guard: its reconciler never resumes a pass; it only reads the last one's key use."""
+    settings, options = load_settings(env), load_reconcile_settings(env)
     key_guard = KeyGuard(
         settings=settings,
         vault_keys=BackupVaultKeys(aws.backup),
-        reconciler=reconciler,
-        alerts=alerts,
+        reconciler=build_reconciler(settings, options, aws, clock, heal=True),
+        alerts=SnsAlerts(aws.sns, settings.alert_topic_arn),
         clock=clock,
-        cursors=reconciler.cursors,
+        cursors=DynamoCursorStore(aws.dynamodb, settings.ledger_table_name),
     )
-    return ReconcileDependencies(settings, options, reconciler, stuck, key_guard, clock)
+    return KeyGuardDependencies(settings, key_guard, clock)
 
 
 @cache
 def reconcile_dependencies() -> ReconcileDependencies:
-    aws = AwsClients(clients.backup(), clients.dynamodb(), clients.kms(), clients.sns())
-    return build_reconcile_dependencies(os.environ, aws, utc_now)
+    return build_reconcile_dependencies(os.environ, _clients(), utc_now)
+
+
+@cache
+def key_guard_dependencies() -> KeyGuardDependencies:
+    return build_key_guard_dependencies(os.environ, _clients(), utc_now)
+
+
+def _clients() -> AwsClients:
+    return AwsClients(clients.backup(), clients.dynamodb(), clients.kms(), clients.sns())
 
 
 def require(settings: Settings, *, heal: bool) -> None:
@@ -129,4 +159,5 @@ def require(settings: Settings, *, heal: bool) -> None:
 def reset() -> None:
     """Forget the wiring (tests change the environment between cases)."""
     reconcile_dependencies.cache_clear()
+    key_guard_dependencies.cache_clear()
     clients.reset()

@@ -18,10 +18,17 @@ from adapters.ledger import COPY_RETENTION_MARGIN, SKIP_RETENTION, DynamoLedger
 from core.config import Settings
 from core.decision import decide, screen_event
 from core.errors import PermanentError
-from core.ledger_states import LedgerState
+from core.ledger_states import CLAIM_LEASE, LedgerState
 from core.models import Decision, Reason
-from core.ports import LedgerPort
-from tests.fakes import EBS_SNAPSHOT, NO_DESTINATION, FakeLedger, make_event, make_facts
+from core.ports import LedgerPort, RetryLedgerPort
+from tests.fakes import (
+    EBS_SNAPSHOT,
+    NO_DESTINATION,
+    FakeLedger,
+    ManualClock,
+    make_event,
+    make_facts,
+)
 from tests.samples import LAG_VAULT_ARN, LEDGER_TABLE, REGION, create_ledger_table
 
 NOW = datetime(2026, 10, 5, 8, 0, tzinfo=UTC)
@@ -37,14 +44,19 @@ def dynamodb() -> Iterator[Any]:
 
 
 @pytest.fixture
-def dynamo_ledger(dynamodb: Any) -> DynamoLedger:
-    return DynamoLedger(dynamodb, LEDGER_TABLE, clock=lambda: NOW)
+def clock() -> ManualClock:
+    return ManualClock(NOW)
+
+
+@pytest.fixture
+def dynamo_ledger(dynamodb: Any, clock: ManualClock) -> DynamoLedger:
+    return DynamoLedger(dynamodb, LEDGER_TABLE, clock=clock)
 
 
 @pytest.fixture(params=["dynamodb", "fake"])
-def ledger(request: pytest.FixtureRequest) -> LedgerPort:
+def ledger(request: pytest.FixtureRequest, clock: ManualClock) -> RetryLedgerPort:
     if request.param == "fake":
-        return FakeLedger()
+        return FakeLedger(clock=clock)
     dynamo: DynamoLedger = request.getfixturevalue("dynamo_ledger")
     return dynamo
 
@@ -74,15 +86,26 @@ def test_given_no_entry_when_claimed_then_the_claim_succeeds_as_planned(
     assert state_of(ledger) == (LedgerState.PLANNED, 1)
 
 
-def test_given_a_planned_claim_when_the_same_attempt_claims_again_then_it_succeeds(
-    ledger: LedgerPort, copy_decision: Decision
+def test_given_a_claim_older_than_its_lease_when_the_same_attempt_claims_then_it_succeeds(
+    ledger: LedgerPort, copy_decision: Decision, clock: ManualClock
 ) -> None:
     # Given a delivery that claimed, then crashed before StartCopyJob
     ledger.claim(EVENT, copy_decision, 1)
-    # When SQS redelivers and the same attempt claims again
-    # Then it may go on (StartCopyJob's idempotency token dedups a twin)
+    # When SQS redelivers after the visibility timeout and the same attempt claims again
+    clock.advance(CLAIM_LEASE + timedelta(seconds=1))
+    # Then it may go on (same attempt, same idempotency token)
     assert ledger.claim(EVENT, copy_decision, 1)
     assert state_of(ledger) == (LedgerState.PLANNED, 1)
+
+
+def test_given_a_fresh_claim_when_the_same_attempt_claims_again_then_it_fails(
+    ledger: LedgerPort, copy_decision: Decision, clock: ManualClock
+) -> None:
+    # Given a delivery that claimed a moment ago and is still running
+    ledger.claim(EVENT, copy_decision, 1)
+    clock.advance(CLAIM_LEASE - timedelta(seconds=1))
+    # When a concurrent duplicate delivery claims the same attempt / Then the ledger refuses it
+    assert not ledger.claim(EVENT, copy_decision, 1)
 
 
 def test_given_a_started_copy_when_the_same_attempt_claims_again_then_it_fails(
@@ -162,6 +185,84 @@ def test_given_a_skip_when_recorded_twice_then_the_first_record_stays(
 
 
 def test_given_nothing_recorded_when_read_then_there_is_no_entry(ledger: LedgerPort) -> None:
+    assert ledger.get(EBS_SNAPSHOT, LAG_VAULT_ARN) is None
+
+
+# --- An operator's retry: FAILED → PLANNED for a later attempt (both ledgers) ----------------
+
+
+def failed_at(ledger: LedgerPort, settings: Settings, attempt: int) -> Decision:
+    """The copy's entry FAILED at ``attempt`` (its copy job started, then failed for good)."""
+    decision = decide(EVENT, make_facts(), True, settings, attempt=attempt)
+    ledger.claim(EVENT, decision, attempt)
+    ledger.mark_started(decision, f"copy-job-{attempt}", attempt)
+    ledger.mark_start_failed(decision, attempt, "retries-exhausted", "Rate exceeded")
+    assert state_of(ledger) == (LedgerState.FAILED, attempt)
+    return decision
+
+
+def test_given_a_failed_copy_when_a_retry_reopens_a_later_attempt_then_it_is_planned_anew(
+    ledger: RetryLedgerPort, settings: Settings
+) -> None:
+    # Given attempt 4 failed for good
+    failed_at(ledger, settings, 4)
+    # When an operator's retry reopens it for attempt 5
+    retry = decide(EVENT, make_facts(), True, settings, attempt=5)
+    reopened = ledger.reopen_failed(EVENT, retry, 5)
+    # Then it is PLANNED for attempt 5, without the failed attempt's copy job
+    assert reopened
+    assert state_of(ledger) == (LedgerState.PLANNED, 5)
+    entry = ledger.get(EBS_SNAPSHOT, LAG_VAULT_ARN)
+    assert entry is not None
+    assert (entry.copy_job_id, entry.last_failed_copy_job_id) == (None, None)
+
+
+@pytest.mark.parametrize("attempt", [1, 2])
+def test_given_a_failed_copy_when_reopened_for_no_later_attempt_then_it_stays_failed(
+    ledger: RetryLedgerPort, settings: Settings, attempt: int
+) -> None:
+    decision = failed_at(ledger, settings, 2)
+    assert not ledger.reopen_failed(EVENT, decision, attempt)
+    assert state_of(ledger) == (LedgerState.FAILED, 2)
+
+
+@pytest.mark.parametrize("attempt", [1, 2, 3])
+def test_given_a_failed_copy_when_a_claim_comes_then_only_a_reopen_can_move_it(
+    ledger: RetryLedgerPort, settings: Settings, attempt: int
+) -> None:
+    # Given attempt 2 failed for good
+    decision = failed_at(ledger, settings, 2)
+    # When the live path, the reconciler or tracking claims (any attempt) / Then it is refused
+    assert not ledger.claim(EVENT, decision, attempt)
+    assert state_of(ledger) == (LedgerState.FAILED, 2)
+
+
+def test_given_two_retries_at_once_when_both_reopen_the_same_attempt_then_one_wins(
+    ledger: RetryLedgerPort, settings: Settings
+) -> None:
+    failed_at(ledger, settings, 1)
+    retry = decide(EVENT, make_facts(), True, settings, attempt=2)
+    assert [ledger.reopen_failed(EVENT, retry, 2) for _ in range(2)] == [True, False]
+    assert state_of(ledger) == (LedgerState.PLANNED, 2)
+
+
+@pytest.mark.parametrize("started", [False, True])
+def test_given_a_copy_in_flight_when_reopened_then_it_is_refused(
+    ledger: RetryLedgerPort, copy_decision: Decision, started: bool
+) -> None:
+    # Given attempt 1 claimed (and maybe started)
+    ledger.claim(EVENT, copy_decision, 1)
+    if started:
+        ledger.mark_started(copy_decision, "copy-job-1", 1)
+    # When a retry tries to reopen it / Then the copy in flight is left alone
+    assert not ledger.reopen_failed(EVENT, copy_decision, 2)
+    assert state_of(ledger) == (LedgerState.STARTED if started else LedgerState.PLANNED, 1)
+
+
+def test_given_no_entry_when_reopened_then_nothing_is_created(
+    ledger: RetryLedgerPort, copy_decision: Decision
+) -> None:
+    assert not ledger.reopen_failed(EVENT, copy_decision, 2)
     assert ledger.get(EBS_SNAPSHOT, LAG_VAULT_ARN) is None
 
 
@@ -291,3 +392,52 @@ def test_given_a_newer_attempt_when_an_old_start_is_refused_then_the_entry_is_un
     # When a stale attempt 1 reports a refused start / Then attempt 2 is untouched
     ledger.mark_start_failed(copy_decision, 1, "InvalidParameterValueException", "stale")
     assert state_of(ledger) == (LedgerState.PLANNED, 2)
+
+
+@pytest.mark.parametrize("final", [LedgerState.PROTECTED, LedgerState.KEY_DEPENDENT])
+def test_given_a_copy_that_exists_when_reopened_then_it_is_refused(
+    dynamo_ledger: DynamoLedger, copy_decision: Decision, final: LedgerState
+) -> None:
+    # Given a copy that ended protected, or key-dependent (a retry is for failed copies only)
+    key = {"RecoveryPointArn": {"S": EBS_SNAPSHOT}, "DestinationVaultArn": {"S": LAG_VAULT_ARN}}
+    dynamo_ledger.claim(EVENT, copy_decision, 1)
+    dynamo_ledger.transition(key, final, {})
+    # When a retry tries to reopen it / Then it is refused
+    assert not dynamo_ledger.reopen_failed(EVENT, copy_decision, 2)
+    assert state_of(dynamo_ledger) == (final, 1)
+
+
+def test_given_a_reopened_failure_when_stored_then_the_failed_attempt_is_forgotten(
+    dynamo_ledger: DynamoLedger, dynamodb: Any, settings: Settings
+) -> None:
+    # Given attempt 2 failed, owing an alert, after a first failed job
+    failed_at(dynamo_ledger, settings, 2)
+    dynamodb.update_item(
+        TableName=LEDGER_TABLE,
+        Key={"RecoveryPointArn": {"S": EBS_SNAPSHOT}, "DestinationVaultArn": {"S": LAG_VAULT_ARN}},
+        UpdateExpression="SET PendingAlert = :a, LastFailedCopyJobId = :j, LastFailureKind = :k,"
+        " LastFailure = :m",
+        ExpressionAttributeValues={
+            ":a": {"S": "copy-failed"},
+            ":j": {"S": "copy-job-1"},
+            ":k": {"S": "transient"},
+            ":m": {"S": "Rate exceeded"},
+        },
+    )
+    # When reopened for attempt 3
+    retry = decide(EVENT, make_facts(), True, settings, attempt=3)
+    assert retry.request is not None
+    dynamo_ledger.reopen_failed(EVENT, retry, 3)
+    # Then the item is the claim of attempt 3, with nothing left of the failed attempts
+    stored = item(dynamodb)
+    assert (stored["State"], stored["Attempts"]) == ({"S": "planned"}, {"N": "3"})
+    assert stored["IdempotencyToken"] == {"S": retry.request["IdempotencyToken"]}
+    forgotten = {
+        "CopyJobId",
+        "FailureKind",
+        "PendingAlert",
+        "LastFailedCopyJobId",
+        "LastFailureKind",
+        "LastFailure",
+    }
+    assert forgotten & set(stored) == set()

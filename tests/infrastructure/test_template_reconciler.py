@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,12 +21,18 @@ from moto import mock_aws
 from moto.events.models import EventPattern, events_backends
 
 import emulator
+from adapters.clock import utc_now
 from adapters.sessions import AwsClients
 from copyctl.configuration import VARIABLES, environment_from_outputs
 from core.config import load_settings
 from core.reconcile_settings import DEFAULT_LOOK_BACK_DAYS, load_reconcile_settings
 from emulator.demo_stack import provision_stack
-from handlers.reconcile_wiring import build_reconcile_dependencies
+from handlers.reconcile_wiring import (
+    KeyGuardDependencies,
+    ReconcileDependencies,
+    build_key_guard_dependencies,
+    build_reconcile_dependencies,
+)
 from tests.infrastructure.expectations import ACCOUNT
 from tests.samples import event_file_names, read_event
 from tests.template_loader import TEMPLATE_PATH, RenderedStack, render
@@ -150,17 +156,36 @@ def test_the_function_starts_with_its_rendered_configuration(role: str, function
     # Given the environment CloudFormation would give the function
     stack = render(parameters={"StackRole": role}, region=REGION, account=ACCOUNT)
     environment = _environment(stack, function)
-    # When its cold start wires the reconciler and the key guard (no AWS call is made)
+    # When its cold start wires the reconciler or the key guard (no AWS call is made)
+    build = _WIRING[function]
     with mock_aws():
         aws = AwsClients(*(boto3.client(s, region_name=REGION) for s in _SERVICES))
-        deps = build_reconcile_dependencies(environment, aws, lambda: datetime.now(UTC))
+        deps = build(environment, aws, lambda: datetime.now(UTC))
     # Then the sources are the stack's vaults and the ledger and alert topic are the stack's
     assert deps.settings.source_vault_names == set(environment["SOURCE_VAULT_NAMES"].split(","))
     assert deps.settings.ledger_table_name == stack.outputs["LedgerTableName"]
     assert deps.settings.alert_topic_arn == stack.outputs["AlertTopicArn"]
 
 
+@pytest.mark.parametrize("role", ["primary", "dr"])
+def test_only_the_scheduled_reconciler_is_wired_to_save_its_pass(role: str) -> None:
+    # Given each function's cold start in its rendered environment
+    stack = render(parameters={"StackRole": role}, region=REGION, account=ACCOUNT)
+    with mock_aws():
+        aws = AwsClients(*(boto3.client(s, region_name=REGION) for s in _SERVICES))
+        env = _environment(stack, "ReconcilerFunction")
+        scheduled = build_reconcile_dependencies(env, aws, utc_now)
+        guard = build_key_guard_dependencies(_environment(stack, "KeyGuardFunction"), aws, utc_now)
+    # Then the reconciler keeps a pass, and the key guard's reconciler cannot write one
+    assert scheduled.reconciler.saved_pass is not None
+    assert guard.key_guard.reconciler.saved_pass is None
+
+
 _SERVICES = ("backup", "dynamodb", "kms", "sns")
+_WIRING: dict[str, Callable[..., ReconcileDependencies | KeyGuardDependencies]] = {
+    "ReconcilerFunction": build_reconcile_dependencies,
+    "KeyGuardFunction": build_key_guard_dependencies,
+}
 
 
 # --- the key guard's rule ----------------------------------------------------------------------

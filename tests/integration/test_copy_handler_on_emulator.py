@@ -213,6 +213,7 @@ def test_given_start_copy_job_throttled_when_handled_then_the_record_comes_back_
     assert copy_jobs(aws) == []
     # When the visibility timeout has passed and AWS answers again
     emulator.reset_faults()
+    emulator.advance_clock(seconds=360)  # the copy queue's visibility timeout
     runtime.release_failed()
     redelivered = deliver_copy_queue(runtime)
     # Then

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -24,7 +25,7 @@ from core.key_verification import KeyVerifier
 from core.ledger_states import LedgerEntry, LedgerState
 from core.protect import CopyService
 from core.tracking import TrackingOutcomeKind, TrackingService
-from tests.fakes import facts_for_vault, make_event, make_settings
+from tests.fakes import ManualClock, facts_for_vault, make_event, make_settings
 from tests.samples import LAG_VAULT_ARN, LEDGER_TABLE, MANAGED_VAULT_ARN, REGION, vault_arn
 from tests.tracking_fakes import (
     AWS_BACKUP_KEY,
@@ -55,6 +56,7 @@ class World:
     keys: FakeKeys
     alerts: RecordingAlerts
     service: TrackingService
+    clock: ManualClock
 
     def copy_started(self, update: CopyJobUpdate, job: str | None, *, attempt: int = 1) -> None:
         """What the copy handler did for the copy ``update`` is about: claim, then start ``job``."""
@@ -92,7 +94,8 @@ class World:
 def make_world(settings: Settings) -> World:
     client = boto3.client("dynamodb", region_name=REGION)
     create_tracking_ledger_table(client, LEDGER_TABLE)
-    ledger = DynamoLedger(client, LEDGER_TABLE)
+    clock = ManualClock(datetime.now(UTC))
+    ledger = DynamoLedger(client, LEDGER_TABLE, clock=clock)
     backup, keys, alerts = FakeTrackingBackup(), FakeKeys(), RecordingAlerts()
     service = TrackingService(
         settings=settings,
@@ -102,7 +105,7 @@ def make_world(settings: Settings) -> World:
         keys=KeyVerifier(backup=backup, keys=keys),
         alerts=alerts,
     )
-    return World(settings, ledger, backup, keys, alerts, service)
+    return World(settings, ledger, backup, keys, alerts, service, clock)
 
 
 @pytest.fixture
@@ -354,7 +357,8 @@ def test_given_a_retry_whose_start_was_throttled_when_the_failure_is_redelivered
     with pytest.raises(RetryableError):
         world.track(failed)
     assert (world.entry(failed).state, world.entry(failed).attempts) == (LedgerState.PLANNED, 2)
-    # When SQS redelivers the same FAILED event
+    # When SQS redelivers the same FAILED event, after its visibility timeout
+    world.clock.advance(timedelta(seconds=360))
     world.backup.next_copy_job_ids.append("retry-job-2")
     outcome = world.track(failed)
     # Then attempt 2 is started (same token as the throttled call), not attempt 3

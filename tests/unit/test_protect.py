@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 
@@ -12,12 +13,13 @@ from core.errors import PermanentError, RetryableError
 from core.ledger_states import LedgerState
 from core.models import Reason, StorageClass, Target
 from core.plans import PlanIdentity
-from core.protect import CopyService, OutcomeKind
+from core.protect import CopyService, OutcomeKind, RecoveryPointCopier
 from tests.fakes import (
     EBS_SNAPSHOT,
     NO_DESTINATION,
     FakeBackup,
     FakeLedger,
+    ManualClock,
     make_event,
     make_facts,
     make_settings,
@@ -25,6 +27,7 @@ from tests.fakes import (
 from tests.samples import ACCOUNT, LAG_PLAN_ID, LAG_VAULT_ARN, PLAIN_PLAN_ID, REGION
 from tests.tracking_fakes import FakeKeys
 
+VISIBILITY_TIMEOUT = timedelta(seconds=360)  # CopyQueue in template.yaml
 ONE_COPY = Counter({"DescribeRecoveryPoint": 1, "StartCopyJob": 1})
 
 
@@ -84,6 +87,25 @@ def test_given_an_event_without_a_recovery_point_when_protected_then_the_job_is_
     assert backup.calls == ONE_COPY + Counter({"DescribeBackupJob": 1})
     assert outcome.decision.request is not None
     assert outcome.decision.request["RecoveryPointArn"] == EBS_SNAPSHOT
+
+
+def test_given_a_known_recovery_point_when_the_copier_protects_it_then_no_job_is_described(
+    settings: Settings,
+) -> None:
+    # Given a recovery point whose ARN is known (as the reconciler lists it), and a backup port
+    # that cannot look a backup job up at all
+    class NoJobLookup(FakeBackup):
+        def recovery_point_of_job(self, backup_job_id: str) -> str:
+            raise AssertionError("the copier never looks a backup job up")
+
+    backup = NoJobLookup()
+    copier = RecoveryPointCopier(settings, backup, FakeLedger())
+    # When the copier protects it
+    outcome = copier.protect_recovery_point(make_event(recovery_point_arn=None), EBS_SNAPSHOT)
+    # Then the copy costs the same two calls as the live path's, of that recovery point
+    assert outcome.kind is OutcomeKind.COPY_STARTED
+    assert backup.calls == ONE_COPY
+    assert backup.started[0]["RecoveryPointArn"] == EBS_SNAPSHOT
 
 
 # --- Skips -----------------------------------------------------------------------------------
@@ -210,12 +232,14 @@ def test_given_a_throttled_start_when_redelivered_then_the_retry_reuses_the_clai
 ) -> None:
     # Given StartCopyJob is throttled once
     backup = FakeBackup(start_errors=[RetryableError("ThrottlingException", "slow down")])
-    ledger = FakeLedger()
+    clock = ManualClock()
+    ledger = FakeLedger(clock=clock)
     copy_service = service(settings, backup, ledger)
     # When the first delivery fails and SQS redelivers
     with pytest.raises(RetryableError):
         copy_service.protect(make_event())
     planned = ledger.get(EBS_SNAPSHOT, LAG_VAULT_ARN)
+    clock.advance(VISIBILITY_TIMEOUT)  # SQS hides the failed record this long
     outcome = copy_service.protect(make_event())
     # Then the claim stayed PLANNED in between, and the retry started the copy with the same token
     assert planned is not None
@@ -243,6 +267,22 @@ def test_given_a_start_refused_for_good_when_protected_then_the_ledger_says_fail
     assert entry is not None
     assert entry.state is LedgerState.FAILED
     assert entry.explanation == "StartCopyJob: bad lifecycle"
+
+
+def test_given_a_fresh_claim_when_a_duplicate_delivery_arrives_then_it_starts_nothing(
+    settings: Settings,
+) -> None:
+    # Given a delivery claimed the copy and is between its claim and StartCopyJob
+    backup = FakeBackup()
+    ledger = FakeLedger()
+    event = make_event()
+    decision = service(settings, backup, ledger).plan(event)
+    assert ledger.claim(event, decision, 1)
+    # When a duplicate delivery of the same event runs at the same time
+    outcome = service(settings, backup, ledger).protect(event)
+    # Then the ledger alone refuses it: no copy job, whatever the idempotency token's window
+    assert outcome.kind is OutcomeKind.ALREADY_CLAIMED
+    assert backup.calls["StartCopyJob"] == 0
 
 
 # --- Plan lookups ----------------------------------------------------------------------------
