@@ -5,7 +5,9 @@ What the runtime does is what the Lambda service does for a function with an SQS
 invoke the handler with an event of the documented shape, delete the messages the handler did
 not report in ``batchItemFailures`` (all of them on an error), and let the others come back once
 their visibility timeout has passed — here, when the runner says time has passed
-(``release_failed``), because the simulated clock is far faster than SQS's wall clock.
+(``release_failed``), because the simulated clock is far faster than SQS's wall clock. A record
+whose handler changed its visibility (the tracking's backoff, at most 15 minutes by default) waits
+for the same release: the demo's day releases once per step (an hour), its drain once per round.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The report as readable text tables, and as JSON (the same data a later HTML view will show)."""
+"""The report as readable text tables, and as JSON (demo_html makes the HTML page from it)."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -341,6 +342,7 @@ def _point_view(
         "resource_arn": point["ResourceArn"],
         "resource_type": point["ResourceType"],
         "vault": point["BackupVaultName"],
+        "created": _iso(point.get("CreationDate")),
         "outcome": outcome,
         "ledger": [
             {
@@ -353,6 +355,10 @@ def _point_view(
             for entry in point_entries
         ],
     }
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if isinstance(moment, datetime) else None
 
 
 # ---- the promises --------------------------------------------------------------------------------

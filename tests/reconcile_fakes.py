@@ -19,7 +19,7 @@ from core.examine import RecoveryPointExaminer
 from core.key_alerts import KeyRiskAlert
 from core.ledger_states import LedgerEntry, LedgerState
 from core.protect import CopyService
-from core.reconcile import Reconciler
+from core.reconcile import Reconciler, SavedPass
 from core.reconcile_cursor import ReconcileCursor
 from core.recovery_points import ListedRecoveryPoint, RecoveryPointPage
 from tests.fakes import FakeLedger
@@ -138,7 +138,7 @@ def entry(
 
 @dataclass
 class MemoryCursors:
-    """``CursorStorePort`` with the DynamoDB store's conditional save."""
+    """The cursor store (load, save) with the DynamoDB store's conditional save."""
 
     stored: ReconcileCursor | None = None
     saves: int = 0
@@ -232,7 +232,7 @@ def make_world(settings: Settings, *, page_size: int = 3) -> World:
         listing=listing,
         examiner=examiner,
         clock=clock,
-        cursors=cursors,
+        saved_pass=SavedPass(cursors.load, cursors.save),
         page_size=page_size,
     )
     return World(settings, clock, listing, ledger, backup, tracking, cursors, reconciler)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from copyctl import commands, reconcile_commands
+from copyctl import commands, demo_command, reconcile_commands
 from core.errors import OrchestratorError
 
 
@@ -36,12 +37,29 @@ def build_parser() -> argparse.ArgumentParser:
         "status", help="coverage per vault, type and target; what is unprotected"
     )
     reconcile_commands.add_arguments(status)
+    status.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="also write the report as one self-contained HTML page (the dashboard's figures)",
+    )
     status.set_defaults(run=reconcile_commands.status)
 
     reconcile = sub.add_parser("reconcile", help="copy every recovery point left unprotected")
     reconcile_commands.add_arguments(reconcile)
     reconcile.add_argument("--dry-run", action="store_true", help="print what would be copied")
+    reconcile.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="also start one new attempt of every failed copy (after fixing its cause)",
+    )
     reconcile.set_defaults(run=reconcile_commands.reconcile)
+
+    demo = sub.add_parser(
+        "demo", help="replay event files through template.yaml on the local emulator, offline"
+    )
+    demo_command.add_arguments(demo)
+    demo.set_defaults(run=demo_command.demo)
     return parser
 
 

@@ -68,6 +68,7 @@ def reconcile_document(
     return {
         **coverage_document(report, vaults, findings, context),
         "copies": rows(Action.WOULD_COPY) + rows(Action.COPY_STARTED),
+        "retries": rows(Action.WOULD_RETRY) + rows(Action.RETRY_STARTED),
         "settled": rows(Action.SETTLED),
         "errors": rows(Action.ERROR),
     }
@@ -131,9 +132,14 @@ def print_coverage(document: dict[str, Any], out: TextIO) -> None:
     _print_findings("Not protected", document["unprotected"], out)
 
 
-def print_reconcile(document: dict[str, Any], dry_run: bool, out: TextIO) -> None:
+def print_reconcile(
+    document: dict[str, Any], dry_run: bool, out: TextIO, *, retry_failed: bool = False
+) -> None:
     verb = "Would copy" if dry_run else "Copies started"
     _print_findings(verb, document["copies"], out, show_request=dry_run)
+    if retry_failed:
+        verb = "Failed copies that would be retried" if dry_run else "Failed copies retried"
+        _print_findings(verb, document["retries"], out, show_request=dry_run)
     _print_findings("Copy jobs that had finished unnoticed, now tracked", document["settled"], out)
     _print_findings("Errors", document["errors"], out)
     out.write("\n")

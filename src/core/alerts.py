@@ -33,8 +33,9 @@ _HEADLINES = {
 }
 _ADVICE = {
     AlertKind.COPY_FAILED: (
-        "The orchestrator will not retry this copy. Fix the cause above, then let the "
-        "reconciler copy the recovery point again."
+        "The orchestrator will not retry this copy by itself. Fix the cause above, then run "
+        "`copyctl reconcile --retry-failed` (with --dry-run first to list what it would start): "
+        "it starts one new attempt of each failed copy."
     ),
     AlertKind.KEY_DEPENDENT: (
         "AWS reports the copy as completed, but it is encrypted with a key your account can "

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.arns import Arn, parse_arn
+from core.backoff import DEFAULT_BASE_DELAY_SECONDS, DEFAULT_MAX_DELAY_SECONDS, MAX_DELAY_SECONDS
 from core.errors import ConfigError, OrchestratorError
 from core.support_matrix import SupportMatrix, load_default_matrix
 
@@ -57,6 +58,8 @@ class Settings:
     alert_topic_arn: str = ""
     max_copy_attempts: int = 4
     stuck_after_minutes: int = DEFAULT_STUCK_AFTER_MINUTES
+    retry_base_delay_seconds: int = DEFAULT_BASE_DELAY_SECONDS  # core.backoff
+    retry_max_delay_seconds: int = DEFAULT_MAX_DELAY_SECONDS
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -84,6 +87,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         "STUCK_AFTER_MINUTES", default=DEFAULT_STUCK_AFTER_MINUTES, minimum=1
     )
     alert_topic_arn = reader.optional_arn("ALERT_TOPIC_ARN", service="sns")
+    base_delay, max_delay = reader.retry_delays()
     if reader.problems or lag_vault is None or managed_vault is None or matrix is None:
         raise ConfigError(reader.problems)
     home = parse_arn(lag_vault.vault_arn, field="LAG_VAULT_ARN")
@@ -109,6 +113,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         alert_topic_arn=alert_topic_arn,
         max_copy_attempts=max_attempts,
         stuck_after_minutes=stuck_after,
+        retry_base_delay_seconds=base_delay,
+        retry_max_delay_seconds=max_delay,
     )
 
 
@@ -138,6 +144,26 @@ class _Reader:
             self.problems.append(f"{name} must be an integer ≥ {minimum}, got {raw!r}")
             return default
         return int(raw)
+
+    def retry_delays(self) -> tuple[int, int]:
+        """The backoff of transient copy failures: (first delay, longest delay) in seconds."""
+        base = self.integer(
+            "COPY_RETRY_BASE_DELAY_SECONDS", default=DEFAULT_BASE_DELAY_SECONDS, minimum=1
+        )
+        cap = self.integer(
+            "COPY_RETRY_MAX_DELAY_SECONDS", default=DEFAULT_MAX_DELAY_SECONDS, minimum=1
+        )
+        if cap > MAX_DELAY_SECONDS:
+            self.problems.append(
+                f"COPY_RETRY_MAX_DELAY_SECONDS must be at most {MAX_DELAY_SECONDS} "
+                f"(SQS hides a message for 12 hours at most), got {cap}"
+            )
+        if base > cap:
+            self.problems.append(
+                f"COPY_RETRY_BASE_DELAY_SECONDS ({base}) is above "
+                f"COPY_RETRY_MAX_DELAY_SECONDS ({cap})"
+            )
+        return base, cap
 
     def arn(self, name: str, *, service: str) -> str:
         value = self.text(name)

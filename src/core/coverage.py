@@ -111,6 +111,8 @@ class Action(StrEnum):
     COPY_STARTED = "copy-started"
     WOULD_COPY = "would-copy"  # a dry run
     SETTLED = "settled"  # a copy job had finished unnoticed: tracked now
+    RETRY_STARTED = "retry-started"  # a failed copy, attempted again (an operator's retry)
+    WOULD_RETRY = "would-retry"  # a dry run of that
     ERROR = "error"
 
 

@@ -1,11 +1,13 @@
 """One recovery point, as the reconciler sees it: where it stands, and what to do about it.
 
 - Nothing in the ledger explains it (its event was lost, dropped or parked): run the live copy
-  path on it (``CopyService.protect``: the same decision, the ledger claim and the deterministic
+  path on it (``RecoveryPointCopier``: the same decision, the ledger claim and the deterministic
   IdempotencyToken, so a point the live handler is copying right now is not copied twice).
 - A copy in flight: ask ``DescribeCopyJob``; a job that finished while its event was lost is
   handed to ``TrackingService`` exactly as its event would have been (key check, retry,
   fallback, alert). A job still running stays in flight; the stuck report covers it.
+- Failed, with a retrier (``copyctl reconcile --retry-failed`` only): a new attempt
+  (``core.retry_failed``).
 - Anything else is explained by the ledger and reported as it stands.
 """
 
@@ -22,10 +24,11 @@ from core.errors import OrchestratorError
 from core.ledger_states import LedgerEntry
 from core.models import Decision
 from core.ports import CopyJobPort
-from core.protect import CopyService, OutcomeKind
+from core.protect import OutcomeKind, RecoveryPointCopier
 from core.reconcile_ports import CopyTrackingPort, LedgerLookupPort
 from core.recovery_points import ListedRecoveryPoint, as_event
 from core.retries import route_for_vault
+from core.retry_failed import FailedCopyRetrier, RetryKind
 
 _FINISHED_JOB_STATES = frozenset(
     {CopyJobState.COMPLETED, CopyJobState.FAILED, CopyJobState.PARTIAL}
@@ -42,9 +45,10 @@ class Mode(StrEnum):
 class RecoveryPointExaminer:
     settings: Settings
     ledger: LedgerLookupPort
-    copies: CopyService
+    copies: RecoveryPointCopier
     jobs: CopyJobPort | None = None  # HEAL only
     tracking: CopyTrackingPort | None = None  # HEAL only
+    retries: FailedCopyRetrier | None = None  # copyctl reconcile --retry-failed only
 
     def examine(self, point: ListedRecoveryPoint, mode: Mode) -> Finding:
         judgement = judge(self.ledger.entries_for(point.arn))
@@ -54,6 +58,8 @@ class RecoveryPointExaminer:
             return self._plan(point) if mode is Mode.PLAN else self._protect(point)
         if judgement.standing is Standing.IN_FLIGHT and mode is Mode.HEAL:
             return self._settle(point, judgement)
+        if judgement.standing is Standing.FAILED and self.retries is not None:
+            return self._retry(point, judgement, self.retries, dry_run=mode is Mode.PLAN)
         return self._as_judged(point, judgement)
 
     def _status(self, point: ListedRecoveryPoint, judgement: Judgement) -> Finding:
@@ -69,7 +75,7 @@ class RecoveryPointExaminer:
         )
 
     def _plan(self, point: ListedRecoveryPoint) -> Finding:
-        decision = self.copies.plan(as_event(point, self.settings))
+        decision = self.copies.plan_recovery_point(as_event(point, self.settings), point.arn)
         if decision.request is None:
             return self._skipped(point, decision)
         return Finding(
@@ -83,7 +89,7 @@ class RecoveryPointExaminer:
         )
 
     def _protect(self, point: ListedRecoveryPoint) -> Finding:
-        outcome = self.copies.protect(as_event(point, self.settings))
+        outcome = self.copies.protect_recovery_point(as_event(point, self.settings), point.arn)
         decision = outcome.decision
         if outcome.kind is OutcomeKind.SKIPPED:
             return self._skipped(point, decision)
@@ -98,6 +104,34 @@ class RecoveryPointExaminer:
             decision.explanation,
             Action.COPY_STARTED,
             copy_job_id=outcome.copy_job_id,
+        )
+
+    def _retry(
+        self,
+        point: ListedRecoveryPoint,
+        judgement: Judgement,
+        retries: FailedCopyRetrier,
+        *,
+        dry_run: bool,
+    ) -> Finding:
+        event = as_event(point, self.settings)
+        outcome = retries.retry(event, point.arn, judgement.entries, dry_run=dry_run)
+        decision = outcome.decision
+        if outcome.kind is RetryKind.NOT_COPYABLE:
+            explanation = f"not retried: {decision.explanation}"
+            return replace(self._as_judged(point, judgement), explanation=explanation)
+        if outcome.kind is RetryKind.TAKEN:
+            return self._as_judged(point, judge(self.ledger.entries_for(point.arn)))
+        started = outcome.kind is RetryKind.STARTED
+        return Finding(
+            point,
+            Standing.IN_FLIGHT if started else Standing.FAILED,
+            decision.target_label,
+            decision.reason.value,
+            decision.explanation,
+            Action.RETRY_STARTED if started else Action.WOULD_RETRY,
+            copy_job_id=outcome.copy_job_id,
+            request=None if started else decision.request,
         )
 
     def _settle(self, point: ListedRecoveryPoint, judgement: Judgement) -> Finding:

@@ -24,7 +24,7 @@ from core.examine import Mode
 from core.key_alerts import KeyRiskAlert
 from core.key_events import KeyEvent, KeyRef
 from core.reconcile import RUN_WIDE_PROBLEMS, Reconciler, RunOutcome, RunReport, RunRequest
-from core.reconcile_ports import CursorStorePort, KeyRiskAlertPort, VaultKeyPort
+from core.reconcile_ports import CursorReaderPort, KeyRiskAlertPort, VaultKeyPort
 from core.recovery_points import ListedRecoveryPoint
 
 ALERT_LIST_LIMIT = 50  # recovery points named in the message; the counts cover all of them
@@ -51,7 +51,7 @@ class KeyGuard:
     reconciler: Reconciler
     alerts: KeyRiskAlertPort
     clock: Callable[[], datetime]
-    cursors: CursorStorePort | None = None  # where the last pass's key usage is kept
+    cursors: CursorReaderPort | None = None  # where the last pass's key usage is kept
     _vault_keys: dict[str, KeyRef | None] = field(default_factory=dict)
 
     def guard(self, event: KeyEvent, deadline: datetime | None) -> GuardOutcome:

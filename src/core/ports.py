@@ -19,8 +19,8 @@ from core.models import Decision, RecoveryPointEvent, RecoveryPointFacts, StartC
 from core.plans import PlanIdentity
 
 
-class BackupPort(Protocol):
-    def recovery_point_of_job(self, backup_job_id: str) -> str: ...
+class RecoveryPointBackupPort(Protocol):
+    """What copying a recovery point whose ARN is known needs from AWS Backup."""
 
     def describe_recovery_point(
         self, vault_name: str, recovery_point_arn: str
@@ -29,6 +29,12 @@ class BackupPort(Protocol):
     def start_copy_job(self, request: StartCopyJobRequest) -> str: ...
 
     def plan_identity(self, plan_id: str) -> PlanIdentity: ...
+
+
+class BackupPort(RecoveryPointBackupPort, Protocol):
+    """The live copy path: a backup job's event may not name its recovery point."""
+
+    def recovery_point_of_job(self, backup_job_id: str) -> str: ...
 
 
 class LedgerPort(Protocol):
@@ -51,6 +57,19 @@ class LedgerPort(Protocol):
     ) -> None: ...
 
 
+class RetryLedgerPort(LedgerPort, Protocol):
+    """An operator's retry of a failed copy (``copyctl reconcile --retry-failed``)."""
+
+    def reopen_failed(self, event: RecoveryPointEvent, decision: Decision, attempt: int) -> bool:
+        """FAILED → PLANNED for ``attempt``, only over a FAILED entry of a lower attempt.
+
+        The failed attempt's copy job and failure are forgotten, so no late event of an older
+        attempt can pass for this one. False when the entry is not such a FAILED one (another
+        retry won).
+        """
+        ...
+
+
 class ParkingPort(Protocol):
     """Where inputs that can never succeed are kept, with their reason, for a person to look at."""
 
@@ -67,8 +86,8 @@ class CopyJobPort(Protocol):
     def vault_retention(self, vault_name: str) -> VaultRetention: ...
 
 
-class TrackingBackupPort(BackupPort, CopyJobPort, Protocol):
-    """Tracking also restarts copies, so it needs the copy path's calls too."""
+class TrackingBackupPort(RecoveryPointBackupPort, CopyJobPort, Protocol):
+    """Tracking also restarts copies (of recovery points it knows), so it needs those calls too."""
 
 
 class KeyPort(Protocol):

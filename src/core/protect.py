@@ -1,7 +1,11 @@
 """The use case: from a recovery point that landed in a vault to one copy job, or an explained skip.
 
-Shared by the copy handler, the reconciler, the demo and ``copyctl``. It talks to AWS only through
-the ports, so it runs the same against AWS, the emulator and test doubles.
+``RecoveryPointCopier`` copies a recovery point whose ARN is known: the reconciler and the key guard
+(a listed recovery point always has one), tracking's retries and ``copyctl``. ``CopyService`` is the
+live path on top of it: a completed backup job's event may not name its recovery point, and
+DescribeBackupJob then does. Keeping that lookup out of ``RecoveryPointCopier`` keeps it out of
+the code, and so out of the IAM role, of the functions that never need it. Both talk to AWS only
+through the ports, so they run the same against AWS, the emulator and test doubles.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from core.errors import PermanentError
 from core.ledger_states import state_for_skip
 from core.models import Decision, Origin, RecoveryPointEvent
 from core.plans import PlanIdentity, needs_lookup, plan_uses_lag
-from core.ports import BackupPort, KeyPort, LedgerPort
+from core.ports import BackupPort, KeyPort, LedgerPort, RecoveryPointBackupPort
 
 
 class OutcomeKind(StrEnum):
@@ -33,9 +37,9 @@ class Outcome:
 
 
 @dataclass
-class CopyService:
+class RecoveryPointCopier:
     settings: Settings
-    backup: BackupPort
+    backup: RecoveryPointBackupPort
     ledger: LedgerPort
     keys: KeyPort | None = None  # None: source keys are not looked up (copyctl plan)
     _plans: dict[str, PlanIdentity] = field(
@@ -43,42 +47,22 @@ class CopyService:
     )  # per container, plans rarely change
     _key_managers: dict[str, KeyManager | None] = field(default_factory=dict)  # keys never move
 
-    def protect(self, event: RecoveryPointEvent) -> Outcome:
+    def protect_recovery_point(self, event: RecoveryPointEvent, recovery_point_arn: str) -> Outcome:
         screened = screen_event(event, self.settings)
         if screened is not None:
             return self._skipped(event, screened)
-        recovery_point_arn = self._recovery_point_arn(event)
-        screened = screen_recovery_point(event, recovery_point_arn, self.settings)
-        if screened is not None:
-            return self._skipped(event, screened)
-        facts = self.backup.describe_recovery_point(event.vault_name, recovery_point_arn)
-        decision = decide(
-            event,
-            facts,
-            self.plan_uses_lag(event.backup_plan_id),
-            self.settings,
-            source_key_manager=self.source_key_manager(facts.encryption_key_arn),
-        )
-        if not decision.reason.is_copy:
-            return self._skipped(event, decision)
-        return self.start_copy(event, decision, attempt=1)
+        return self._protect_known(event, recovery_point_arn)
 
-    def plan(self, event: RecoveryPointEvent) -> Decision:
-        """The decision ``protect`` would act on, without starting a copy or writing the ledger."""
-        screened = screen_event(event, self.settings)
-        if screened is not None:
-            return screened
-        recovery_point_arn = self._recovery_point_arn(event)
-        screened = screen_recovery_point(event, recovery_point_arn, self.settings)
-        if screened is not None:
-            return screened
-        facts = self.backup.describe_recovery_point(event.vault_name, recovery_point_arn)
-        return decide(
-            event,
-            facts,
-            self.plan_uses_lag(event.backup_plan_id),
-            self.settings,
-            source_key_manager=self.source_key_manager(facts.encryption_key_arn),
+    def plan_recovery_point(
+        self, event: RecoveryPointEvent, recovery_point_arn: str, *, lag_allowed: bool = True
+    ) -> Decision:
+        """The decision ``protect_recovery_point`` would act on, without a copy or a ledger write.
+
+        ``lag_allowed=False``: decide as if the plan did not opt into LAG (the LAG vault refused
+        this recovery point before).
+        """
+        return screen_event(event, self.settings) or self._decide(
+            event, recovery_point_arn, lag_allowed=lag_allowed
         )
 
     def start_copy(self, event: RecoveryPointEvent, decision: Decision, attempt: int) -> Outcome:
@@ -87,6 +71,12 @@ class CopyService:
             raise ValueError(f"decision {decision.reason} carries no copy request")
         if not self.ledger.claim(event, decision, attempt):
             return Outcome(OutcomeKind.ALREADY_CLAIMED, decision)
+        return Outcome(OutcomeKind.COPY_STARTED, decision, self.start_claimed(decision, attempt))
+
+    def start_claimed(self, decision: Decision, attempt: int) -> str:
+        """StartCopyJob for an attempt the caller has claimed in the ledger; its copy job id."""
+        if decision.request is None:
+            raise ValueError(f"decision {decision.reason} carries no copy request")
         try:
             copy_job_id = self.backup.start_copy_job(decision.request)
         except PermanentError as error:
@@ -94,7 +84,7 @@ class CopyService:
             self.ledger.mark_start_failed(decision, attempt, error.reason, error.message)
             raise
         self.ledger.mark_started(decision, copy_job_id, attempt)
-        return Outcome(OutcomeKind.COPY_STARTED, decision, copy_job_id)
+        return copy_job_id
 
     def source_key_manager(self, key_arn: str | None) -> KeyManager | None:
         """Who manages the source's key: one DescribeKey per key and container."""
@@ -112,6 +102,52 @@ class CopyService:
             self._plans[plan_id] = self.backup.plan_identity(plan_id)
         return plan_uses_lag(selector, self._plans[plan_id])
 
+    def _protect_known(self, event: RecoveryPointEvent, recovery_point_arn: str) -> Outcome:
+        """``protect`` of an event that passed ``screen_event``."""
+        decision = self._decide(event, recovery_point_arn)
+        if not decision.reason.is_copy:
+            return self._skipped(event, decision)
+        return self.start_copy(event, decision, attempt=1)
+
+    def _decide(
+        self, event: RecoveryPointEvent, recovery_point_arn: str, *, lag_allowed: bool = True
+    ) -> Decision:
+        screened = screen_recovery_point(event, recovery_point_arn, self.settings)
+        if screened is not None:
+            return screened
+        facts = self.backup.describe_recovery_point(event.vault_name, recovery_point_arn)
+        return decide(
+            event,
+            facts,
+            lag_allowed and self.plan_uses_lag(event.backup_plan_id),
+            self.settings,
+            source_key_manager=self.source_key_manager(facts.encryption_key_arn),
+        )
+
+    def _skipped(self, event: RecoveryPointEvent, decision: Decision) -> Outcome:
+        self.ledger.record_final(event, decision, state_for_skip(decision.reason))
+        return Outcome(OutcomeKind.SKIPPED, decision)
+
+
+@dataclass
+class CopyService(RecoveryPointCopier):
+    """The live copy path: the event of a completed backup or copy job."""
+
+    backup: BackupPort
+
+    def protect(self, event: RecoveryPointEvent) -> Outcome:
+        screened = screen_event(event, self.settings)
+        if screened is not None:
+            # Before the recovery point is looked up: a skipped event costs no AWS call.
+            return self._skipped(event, screened)
+        return self._protect_known(event, self._recovery_point_arn(event))
+
+    def plan(self, event: RecoveryPointEvent) -> Decision:
+        """The decision ``protect`` would act on, without starting a copy or writing the ledger."""
+        return screen_event(event, self.settings) or self._decide(
+            event, self._recovery_point_arn(event)
+        )
+
     def _recovery_point_arn(self, event: RecoveryPointEvent) -> str:
         if event.recovery_point_arn is not None:
             return event.recovery_point_arn
@@ -119,7 +155,3 @@ class CopyService:
             return self.backup.recovery_point_of_job(event.job_id)
         # A completed copy job always names its destination recovery point (events.py checks it).
         raise ValueError(f"copy job {event.job_id} event has no destination recovery point")
-
-    def _skipped(self, event: RecoveryPointEvent, decision: Decision) -> Outcome:
-        self.ledger.record_final(event, decision, state_for_skip(decision.reason))
-        return Outcome(OutcomeKind.SKIPPED, decision)

@@ -5,6 +5,10 @@ progress) and, when it resumes a scheduled pass, saves a cursor at every page bo
 run continues from there. Memory is bounded by one page: findings are counted as they come and
 handed to an optional observer, never kept.
 
+Only the scheduled reconciler keeps a pass (``SavedPass``, given by its wiring): the key guard's
+and copyctl's reconcilers have none, so they cannot write the cursor, and the code their
+functions reach has no cursor write (tests/security derives each role's grants from that code).
+
 A recovery point is in scope when it sits in a source vault, is finished (COMPLETED), was created
 inside the look-back window (``ByCreatedAfter``, fixed for a whole pass) and passes the run's
 filter (the key guard looks only at the points under one key).
@@ -23,7 +27,7 @@ from core.coverage import NO_TARGET, Action, Coverage, Finding, Standing
 from core.errors import PermanentError
 from core.examine import Mode, RecoveryPointExaminer
 from core.reconcile_cursor import ReconcileCursor
-from core.reconcile_ports import CursorStorePort, RecoveryPointListingPort
+from core.reconcile_ports import RecoveryPointListingPort
 from core.recovery_points import ListedRecoveryPoint, RecoveryPointPage
 
 # Errors that are not about one recovery point (the caller's access, a missing table or vault):
@@ -53,7 +57,7 @@ class RunRequest:
     vaults: tuple[str, ...] | None = None  # None: every source vault
     look_back_days: int | None = None  # None: the whole vault
     point_filter: Callable[[ListedRecoveryPoint], bool] | None = None
-    resume: bool = False  # continue the saved pass, and save it (the scheduled run only)
+    resume: bool = False  # continue the saved pass, and save it (needs a SavedPass)
 
 
 @dataclass
@@ -74,6 +78,15 @@ class RunReport:
 Observer = Callable[[Finding], None]
 
 
+@dataclass(frozen=True)
+class SavedPass:
+    """Where the scheduled reconciler keeps its pass between runs (adapters.reconcile_cursor)."""
+
+    load: Callable[[], ReconcileCursor | None]
+    # Stores the cursor if the stored one is still ``cursor.version - 1``; False otherwise.
+    save: Callable[[ReconcileCursor], bool]
+
+
 @dataclass
 class _Run:
     request: RunRequest
@@ -87,10 +100,12 @@ class Reconciler:
     listing: RecoveryPointListingPort
     examiner: RecoveryPointExaminer
     clock: Callable[[], datetime]
-    cursors: CursorStorePort | None = None
+    saved_pass: SavedPass | None = None  # the scheduled reconciler only
     page_size: int = 100
 
     def run(self, request: RunRequest, observe: Observer | None = None) -> RunReport:
+        if request.resume and self.saved_pass is None:
+            raise ValueError("a run that resumes needs a reconciler with a saved pass")
         cursor = self._starting_cursor(request)
         report = RunReport(
             RunOutcome.CONTINUED,
@@ -191,13 +206,13 @@ class Reconciler:
         created_after = (
             now - timedelta(days=request.look_back_days) if request.look_back_days else None
         )
-        saved = self.cursors.load() if request.resume and self.cursors else None
+        saved = self.saved_pass.load() if request.resume and self.saved_pass else None
         if saved is not None and not saved.done and saved.vaults == tuple(vaults):
             return saved
         return ReconcileCursor.first(vaults, created_after, now, previous=saved)
 
     def _save(self, cursor: ReconcileCursor) -> bool:
-        return self.cursors.save(cursor.saved()) if self.cursors else True
+        return self.saved_pass.save(cursor.saved()) if self.saved_pass else True
 
     def _in_scope(
         self, point: ListedRecoveryPoint, created_after: datetime | None, request: RunRequest

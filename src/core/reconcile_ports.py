@@ -40,12 +40,10 @@ class CopyTrackingPort(Protocol):
     def track(self, update: CopyJobUpdate) -> object: ...
 
 
-class CursorStorePort(Protocol):
-    def load(self) -> ReconcileCursor | None: ...
+class CursorReaderPort(Protocol):
+    """The last saved pass, for the key guard (its key usage); it never writes the cursor."""
 
-    def save(self, cursor: ReconcileCursor) -> bool:
-        """Store ``cursor`` if the stored one is still ``cursor.version - 1``; False otherwise."""
-        ...
+    def load(self) -> ReconcileCursor | None: ...
 
 
 class VaultKeyPort(Protocol):

@@ -9,19 +9,23 @@ Events arrive at least once and out of order, so every step reads the entry, dec
 conditionally on what it read: a duplicate, a COMPLETED before STARTED, a FAILED after COMPLETED
 or a late event of an earlier attempt all leave the ledger correct.
 
-Retry timing: a failed copy is restarted at once. AWS Backup has already retried system errors
-for up to 2 hours before it reports FAILED (recov-point-create-a-copy.html, "Copy job retry"),
-and copy jobs above the concurrency quota wait in CREATED instead of failing
-(aws-backup-limits.html), so a delay of our own would add nothing but state; throttling of the
-StartCopyJob call itself is a ``RetryableError`` that SQS redelivers after the visibility timeout.
+Retry timing: a transient failure (quota, throttling, system error) is retried with exponential
+backoff (``core.backoff``): the failure is noted in the ledger and the outcome is BACKING_OFF with
+the delay, which the handler waits out in the tracking queue; the redelivery starts the next
+attempt. AWS Backup has already retried system errors for up to 2 hours before it reports FAILED
+(recov-point-create-a-copy.html, "Copy job retry"), so the delays stay short (minutes). A
+retention failure (new lifecycle) and the LAG fallback start at once: waiting would not change
+their outcome. Throttling of the StartCopyJob call itself is a ``RetryableError`` that SQS
+redelivers after the visibility timeout.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from core.alerts import AlertKind, alert_for_entry
+from core.backoff import Delivery, must_wait, retry_delay_seconds
 from core.config import Settings
 from core.copy_jobs import CopyJobState, CopyJobUpdate, CopyResult
 from core.decision import fallback_to_managed
@@ -31,7 +35,7 @@ from core.key_verification import KeyVerifier
 from core.ledger_states import LedgerEntry, LedgerState
 from core.models import Decision, Origin, RecoveryPointEvent, Target
 from core.ports import AlertPort, TrackingBackupPort, TrackingLedgerPort
-from core.protect import CopyService
+from core.protect import RecoveryPointCopier
 from core.retries import Route, retry_decision, route_for_vault, with_live_retention
 
 
@@ -44,6 +48,7 @@ class TrackingOutcomeKind(StrEnum):
     STALE = "stale"  # an event of an earlier attempt, or after the entry was settled
     PROTECTED = "protected"
     KEY_DEPENDENT = "key-dependent"
+    BACKING_OFF = "backing-off"  # a transient failure noted; the retry waits in the queue
     RETRIED = "retried"
     FELL_BACK = "fell-back"
     FAILED = "failed"
@@ -57,6 +62,7 @@ class TrackingOutcome:
     reason: str = ""
     failure: FailureKind | None = None
     next_copy_job_id: str | None = None
+    retry_after_seconds: int | None = None  # BACKING_OFF: deliver the event again this much later
 
 
 @dataclass
@@ -64,11 +70,12 @@ class TrackingService:
     settings: Settings
     backup: TrackingBackupPort
     ledger: TrackingLedgerPort
-    copies: CopyService
+    copies: RecoveryPointCopier
     keys: KeyVerifier
     alerts: AlertPort
 
-    def track(self, update: CopyJobUpdate) -> TrackingOutcome:
+    def track(self, update: CopyJobUpdate, delivery: Delivery = Delivery.DIRECT) -> TrackingOutcome:
+        """``delivery``: can a transient failure's retry wait in a queue (``core.backoff``)."""
         route = self._route(update)
         if route is None:
             return _outcome(update, None, TrackingOutcomeKind.NOT_A_DESTINATION)
@@ -76,7 +83,7 @@ class TrackingService:
         if update.state is CopyJobState.COMPLETED:
             return self._completed(update, route, entry)
         if update.state.is_failure:
-            return self._failed(update, route, entry)
+            return self._failed(update, route, entry, delivery)
         return self._progressed(update, route, entry)
 
     # --- CREATED / RUNNING ----------------------------------------------------------------
@@ -130,7 +137,7 @@ class TrackingService:
     # --- FAILED -------------------------------------------------------------------------
 
     def _failed(
-        self, update: CopyJobUpdate, route: Route, entry: LedgerEntry | None
+        self, update: CopyJobUpdate, route: Route, entry: LedgerEntry | None, delivery: Delivery
     ) -> TrackingOutcome:
         if entry is None:
             return _outcome(update, route, TrackingOutcomeKind.UNKNOWN_COPY)
@@ -144,7 +151,7 @@ class TrackingService:
         facts = self.backup.describe_copy_job(_job_id(update))
         message = update.status_message or facts.status_message or "no status message"
         kind = classify_failure(message, facts.message_category)
-        failure = _Failure(update, route, entry, kind, message, facts.delete_after_days)
+        failure = _Failure(update, route, entry, kind, message, facts.delete_after_days, delivery)
         return self._act_on(failure)
 
     def _failed_before_started(
@@ -176,7 +183,20 @@ class TrackingService:
             failure.entry, _job_id(failure.update), kind.value, failure.message
         ):
             return _outcome(failure.update, failure.route, TrackingOutcomeKind.STALE)
+        if kind is FailureKind.TRANSIENT and failure.must_wait:
+            return self._back_off(failure)
         return self._retry(failure, attempts + 1)
+
+    def _back_off(self, failure: _Failure) -> TrackingOutcome:
+        """The retry of a transient failure waits: the event comes back after the delay."""
+        delay = retry_delay_seconds(
+            failure.entry.attempts,
+            base=self.settings.retry_base_delay_seconds,
+            cap=self.settings.retry_max_delay_seconds,
+        )
+        outcome = failure.outcome(TrackingOutcomeKind.BACKING_OFF, None)
+        # Counted as a failure once, when it is acted on (retried, or failed for good).
+        return replace(outcome, failure=None, retry_after_seconds=delay)
 
     def _retry(self, failure: _Failure, attempt: int) -> TrackingOutcome:
         source, decision = self._next_attempt(failure, attempt)
@@ -284,6 +304,12 @@ class _Failure:
     kind: FailureKind
     message: str
     failed_delete_after_days: int | None  # the retention the failed job asked for
+    delivery: Delivery = Delivery.DIRECT
+
+    @property
+    def must_wait(self) -> bool:
+        noted = self.entry.last_failed_copy_job_id == self.update.copy_job_id
+        return must_wait(self.delivery, failure_already_noted=noted)
 
     def outcome(self, kind: TrackingOutcomeKind, next_copy_job_id: str | None) -> TrackingOutcome:
         return _outcome(

@@ -15,14 +15,14 @@ from core.errors import InvalidEventError
 from core.key_events import parse_key_event
 from core.reconcile_settings import deadline_for
 from handlers.observability import count_key_event, count_rejection, logger, metrics, tracer
-from handlers.reconcile_wiring import reconcile_dependencies
+from handlers.reconcile_wiring import key_guard_dependencies
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    deps = reconcile_dependencies()
+    deps = key_guard_dependencies()
     try:
         key_event = parse_key_event(event)
     except InvalidEventError as error:

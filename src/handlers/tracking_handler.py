@@ -2,11 +2,16 @@
 
 Retryable errors fail only their own record (partial batch response), so SQS redelivers it;
 permanent ones are parked in the DLQ with their reason and never block the batch.
-A bare EventBridge event is accepted too, so `sam local invoke -e events/copy-job-…` works.
+A transient copy failure whose retry backs off (``core.backoff``) is no error: its message is
+hidden for the delay (ChangeMessageVisibility) and reported in ``batchItemFailures`` so SQS
+delivers it again then, without failing the invocation when the whole batch waits.
+A bare EventBridge event is accepted too, so `sam local invoke -e events/copy-job-…` works; it
+has no queue to wait in, so its retry starts at once.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -18,9 +23,11 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from core.backoff import Delivery
 from core.copy_events import parse_copy_job_update
-from core.errors import PermanentError
+from core.errors import OrchestratorError, PermanentError
 from core.events import decode_body
+from core.tracking import TrackingOutcome
 from handlers.dependencies import tracking_dependencies
 from handlers.observability import (
     count_copy_failure,
@@ -39,28 +46,47 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:
+        waiting: list[str] = []
         response = process_partial_response(
-            event=event, record_handler=handle_record, processor=processor, context=context
+            event=event,
+            record_handler=functools.partial(handle_record, waiting=waiting),
+            processor=processor,
+            context=context,
         )
-        return dict(response)
+        return _with_waiting(dict(response), waiting)
     return {"outcome": handle_body(json.dumps(event))}
 
 
-def handle_record(record: SQSRecord) -> str:
-    return handle_body(record.body)
+def handle_record(record: SQSRecord, waiting: list[str]) -> str:
+    """Track one record; one whose retry backs off is hidden for the delay and its message id
+    added to ``waiting``."""
+    delivery = Delivery.of_receive(int(record.attributes.approximate_receive_count))
+    outcome = _track(record.body, delivery)
+    if outcome is None:
+        return "rejected"
+    if outcome.retry_after_seconds is not None:
+        _wait_in_queue(record, outcome.retry_after_seconds)
+        waiting.append(record.message_id)
+    return outcome.kind.value
 
 
 def handle_body(body: str) -> str:
     """Track the copy job one EventBridge event describes; return the outcome's name."""
+    outcome = _track(body, Delivery.DIRECT)
+    return "rejected" if outcome is None else outcome.kind.value
+
+
+def _track(body: str, delivery: Delivery) -> TrackingOutcome | None:
+    """The outcome of tracking one event; None when it was rejected (and parked)."""
     deps = tracking_dependencies()
     try:
         update = parse_copy_job_update(decode_body(body))
         logger.set_correlation_id(update.source_recovery_point_arn)
-        outcome = deps.service.track(update)
+        outcome = deps.service.track(update, delivery)
     except PermanentError as error:
         deps.parking.park(body, error.reason, error.message)
         count_rejection(error.reason, error.message)
-        return "rejected"
+        return None
     if outcome.failure is not None:
         count_copy_failure(outcome.failure.value)
     count_copy_result(
@@ -71,5 +97,25 @@ def handle_body(body: str) -> str:
         state=update.state.value,
         reason=outcome.reason,
         next_copy_job_id=outcome.next_copy_job_id,
+        retry_after_seconds=outcome.retry_after_seconds,
     )
-    return outcome.kind.value
+    return outcome
+
+
+def _wait_in_queue(record: SQSRecord, seconds: int) -> None:
+    try:
+        tracking_dependencies().redelivery.redeliver_after(
+            record.event_source_arn, record.receipt_handle, seconds
+        )
+    except OrchestratorError as error:
+        # Still reported as waiting: SQS then delivers it after the queue's visibility timeout.
+        logger.warning("backoff-not-set", reason=error.reason, detail=error.message)
+
+
+def _with_waiting(response: dict[str, Any], waiting: list[str]) -> dict[str, Any]:
+    """The partial batch response, with the waiting records as failures: SQS keeps them."""
+    failures = [
+        *response.get("batchItemFailures", []),
+        *({"itemIdentifier": message_id} for message_id in waiting),
+    ]
+    return {**response, "batchItemFailures": failures}

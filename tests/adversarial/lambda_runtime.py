@@ -34,11 +34,19 @@ class FakeLambdaContext:
         return 60_000
 
 
-def sqs_record(message_id: str, body: str, receive_count: int = 1) -> dict[str, Any]:
-    """One record as the SQS event source delivers it to Lambda."""
+def sqs_record(
+    message_id: str,
+    body: str,
+    receive_count: int = 1,
+    *,
+    receipt_handle: str | None = None,
+    queue_arn: str = QUEUE_ARN,
+) -> dict[str, Any]:
+    """One record as the SQS event source delivers it to Lambda (from a real queue when given
+    its receipt handle and ARN: the tracking's backoff changes the message's visibility)."""
     return {
         "messageId": message_id,
-        "receiptHandle": f"handle-{message_id}",
+        "receiptHandle": receipt_handle or f"handle-{message_id}",
         "body": body,
         "attributes": {
             "ApproximateReceiveCount": str(receive_count),
@@ -49,7 +57,7 @@ def sqs_record(message_id: str, body: str, receive_count: int = 1) -> dict[str, 
         "messageAttributes": {},
         "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
         "eventSource": "aws:sqs",
-        "eventSourceARN": QUEUE_ARN,
+        "eventSourceARN": queue_arn,
         "awsRegion": REGION,
     }
 

@@ -6,7 +6,8 @@ the AWS managed key, the ledger table, a copy queue and a tracking queue (each w
 DLQ, 5 and 10 receives), the parking queue and the alert topic, and the two EventBridge rules.
 The real handlers consume the queues the way the SQS event source does: batches of up to 10,
 ``ReportBatchItemFailures`` honoured, failed records visible again at once (the visibility timeout
-is not under test), the DLQ after ``maxReceiveCount`` receives.
+is not under test, nor the tracking's backoff, which changes it), the DLQ after
+``maxReceiveCount`` receives.
 """
 
 from __future__ import annotations
@@ -104,8 +105,15 @@ class Pipeline:
         ).get("Messages", [])
         if not messages:
             return 0
+        queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue.name}"
         records = [
-            sqs_record(m["MessageId"], m["Body"], int(m["Attributes"]["ApproximateReceiveCount"]))
+            sqs_record(
+                m["MessageId"],
+                m["Body"],
+                int(m["Attributes"]["ApproximateReceiveCount"]),
+                receipt_handle=m["ReceiptHandle"],
+                queue_arn=queue_arn,
+            )
             for m in messages
         ]
         failed = invoke(queue.handler, {"Records": records})

@@ -13,6 +13,7 @@ from moto import mock_aws
 from moto.events.models import EventPattern
 
 from adapters.ledger import STATE_INDEX, DynamoLedger
+from core.backoff import DEFAULT_BASE_DELAY_SECONDS, DEFAULT_MAX_DELAY_SECONDS, MAX_DELAY_SECONDS
 from core.config import Settings, load_settings
 from core.decision import decide
 from core.ledger_states import LedgerState
@@ -260,6 +261,44 @@ def test_tracking_concurrency_and_stuck_age_are_parameters() -> None:
     assert source["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 20}
     environment = {k: str(v) for k, v in stack.function_environment("TrackingFunction").items()}
     assert load_settings(environment).stuck_after_minutes == 90
+
+
+def test_the_tracking_backoff_is_the_codes_default_and_fits_the_queue(stack: RenderedStack) -> None:
+    # Given the tracking function's environment and its queue
+    environment = {k: str(v) for k, v in stack.function_environment("TrackingFunction").items()}
+    settings = load_settings(environment)
+    queue = stack.properties("TrackingQueue")
+    # Then the backoff is the code's default (core.backoff) ...
+    assert (settings.retry_base_delay_seconds, settings.retry_max_delay_seconds) == (
+        DEFAULT_BASE_DELAY_SECONDS,
+        DEFAULT_MAX_DELAY_SECONDS,
+    )
+    # ... within SQS's 12 hours, and a waiting event keeps receives to spare before the DLQ:
+    # one receive to wait, one to retry (each attempt fails with an event of its own), and
+    # CopyQueue's 5 for transient errors on top
+    assert settings.retry_max_delay_seconds <= MAX_DELAY_SECONDS
+    assert queue["RedrivePolicy"]["maxReceiveCount"] >= 2 + 5
+    assert queue["MessageRetentionPeriod"] > settings.retry_max_delay_seconds
+
+
+def test_only_the_tracking_role_may_delay_messages_and_only_in_its_queue(
+    stack: RenderedStack,
+) -> None:
+    granted = {
+        (logical_id, statement["Resource"])
+        for logical_id, resource in stack.resources.items()
+        if resource["Type"] == "AWS::IAM::Role"
+        for policy in resource["Properties"].get("Policies", [])
+        for statement in policy["PolicyDocument"]["Statement"]
+        if "sqs:ChangeMessageVisibility" in _listed(statement["Action"])
+    }
+    assert granted == {
+        ("TrackingFunctionRole", f"arn:aws:sqs:{REGION}:{ACCOUNT}:TrackingQueue"),
+    }
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
 
 
 def test_stuck_age_defaults_to_the_codes_default(template: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ from moto.server import ThreadedMotoServer
 import emulator
 from copyctl.__main__ import main
 from copyctl.configuration import output_key
+from core.ledger_states import LedgerState
 from tests.integration.reconciler_estate import Estate, build_estate
 from tests.samples import ACCOUNT, REGION
 
@@ -188,6 +189,72 @@ def test_given_points_when_reconciled_as_text_then_the_copies_are_listed(
     run = copyctl("reconcile", "--env", env_file)
     assert "Copies started: 2" in run.out
     assert "Errors: 0" in run.out
+
+
+# --- reconcile --retry-failed -----------------------------------------------------------------
+
+
+def failed_copy(estate: Estate, tmp_path: Path) -> tuple[str, str]:
+    """One S3 recovery point whose copy failed for good (one attempt allowed); (point, env)."""
+    path = tmp_path / "one-attempt.json"
+    path.write_text(json.dumps({**estate.env, "MAX_COPY_ATTEMPTS": "1"}), encoding="utf-8")
+    point = emulator.seed_recovery_point("daily", resource_type="S3")
+    emulator.set_faults(copy_failure_rate=1.0)
+    copyctl("reconcile", "--env", str(path))
+    emulator.settle()
+    settled = copyctl("reconcile", "--env", str(path), "--json")
+    assert [row["standing"] for row in settled.document["settled"]] == ["failed"]
+    return point, str(path)
+
+
+def test_given_a_failed_copy_when_retry_failed_is_dry_run_then_it_is_listed_and_nothing_moves(
+    estate: Estate, tmp_path: Path
+) -> None:
+    point, env = failed_copy(estate, tmp_path)
+    # When the retry of failed copies is dry run
+    run = copyctl("reconcile", "--retry-failed", "--dry-run", "--env", env, "--json")
+    # Then the failed point is listed with the request of its next attempt, and nothing moves
+    assert run.code == 0, run.err
+    [row] = run.document["retries"]
+    assert (row["recovery_point_arn"], row["action"]) == (point, "would-retry")
+    assert row["request"]["DestinationBackupVaultArn"] == estate.settings.managed_vault.vault_arn
+    assert len(estate.copy_jobs_of(point)) == 1
+    [failed] = [e for e in estate.entries(point) if e.destination_vault_arn != "-"]
+    assert (failed.state, failed.attempts) == (LedgerState.FAILED, 1)
+
+
+def test_given_a_failed_copy_when_retried_then_one_attempt_each_time_until_it_is_protected(
+    estate: Estate, tmp_path: Path
+) -> None:
+    point, env = failed_copy(estate, tmp_path)
+    # When an operator retries while the cause is still there
+    first = copyctl("reconcile", "--retry-failed", "--env", env, "--json")
+    emulator.settle()
+    copyctl("reconcile", "--env", env)
+    # Then exactly one more copy job ran, and the point is failed again (the bound is not reset)
+    assert [row["action"] for row in first.document["retries"]] == ["retry-started"]
+    assert len(estate.copy_jobs_of(point)) == 2
+    [entry] = [e for e in estate.entries(point) if e.destination_vault_arn != "-"]
+    assert (entry.state, entry.attempts) == (LedgerState.FAILED, 2)
+    # When the cause is fixed and the operator retries again
+    emulator.set_faults()
+    second = copyctl("reconcile", "--retry-failed", "--env", env)
+    emulator.settle()
+    settled = copyctl("reconcile", "--env", env, "--json")
+    # Then attempt 3 protects it
+    assert "Failed copies retried: 1" in second.out
+    assert [row["standing"] for row in settled.document["settled"]] == ["protected"]
+    assert len(estate.copy_jobs_of(point)) == 3
+
+
+def test_given_a_failed_copy_when_reconciled_without_retry_failed_then_nothing_is_retried(
+    estate: Estate, tmp_path: Path
+) -> None:
+    point, env = failed_copy(estate, tmp_path)
+    emulator.set_faults()
+    run = copyctl("reconcile", "--env", env, "--json")
+    assert run.document["retries"] == []
+    assert len(estate.copy_jobs_of(point)) == 1
 
 
 # --- without access ---------------------------------------------------------------------------

@@ -25,8 +25,10 @@ from adapters.ledger import DynamoLedger
 from core.config import load_settings
 from core.decision import decide
 from core.errors import ConfigError
+from tests.adversarial.lambda_runtime import sqs_record
 from tests.fakes import facts_for_vault, make_event
 from tests.samples import ACCOUNT, LAG_VAULT_ARN, LEDGER_TABLE, PARKING_QUEUE, REGION, read_event
+from tests.sqs_clock import SqsClock, frozen_sqs_clock
 from tests.tracking_fakes import CUSTOMER_KEY, create_tracking_ledger_table
 
 RUNNING = read_event("copy-job-running.json")
@@ -34,6 +36,8 @@ COMPLETED = read_event("copy-job-completed.json")
 THROTTLED = read_event("copy-job-failed-throttled.json")
 JOB = RUNNING["detail"]["copyJobId"]
 SOURCE = RUNNING["resources"][0]
+TRACKING_QUEUE = "TrackingQueue"
+TRACKING_QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{TRACKING_QUEUE}"
 
 # Every metric goes through single_metric, so log_metrics always finds its own buffer empty.
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
@@ -84,6 +88,12 @@ class Aws:
         if job is not None:
             self.ledger.mark_started(decision, job, attempt)
 
+    def failure_noted(self, event: dict[str, Any], job: str) -> None:
+        """What the first delivery of a transient failure left: the failure noted, to retry."""
+        entry = self.ledger.get(event["resources"][0], event["detail"]["destinationBackupVaultArn"])
+        assert entry is not None
+        assert self.ledger.note_failure(entry, job, "transient", event["detail"]["statusMessage"])
+
     def state(self, event: dict[str, Any]) -> str:
         entry = self.ledger.get(event["resources"][0], event["detail"]["destinationBackupVaultArn"])
         assert entry is not None
@@ -100,7 +110,7 @@ class Aws:
         return messages
 
 
-def sqs_event(*bodies: tuple[str, dict[str, Any] | str]) -> dict[str, Any]:
+def sqs_event(*bodies: tuple[str, dict[str, Any] | str], receive_count: int = 1) -> dict[str, Any]:
     template = read_event("sqs-batch-mixed.json")["Records"][0]
     records = []
     for message_id, body in bodies:
@@ -109,6 +119,7 @@ def sqs_event(*bodies: tuple[str, dict[str, Any] | str]) -> dict[str, Any]:
         record.update(
             messageId=message_id, body=text, md5OfBody=hashlib.md5(text.encode()).hexdigest()
         )
+        record["attributes"]["ApproximateReceiveCount"] = str(receive_count)
         records.append(record)
     return {"Records": records}
 
@@ -198,9 +209,11 @@ def test_given_a_batch_with_a_key_dependent_copy_and_a_bad_record_then_alert_and
 def test_given_a_retry_throttled_by_aws_backup_when_handled_then_only_that_record_is_retried(
     aws: Aws,
 ) -> None:
-    # Given a throttled copy failure whose restart is throttled too, next to a plain RUNNING
+    # Given a throttled copy failure whose backoff is over (noted in the ledger, delivered
+    # again) and whose restart is throttled too, next to a plain RUNNING
     failed_job = THROTTLED["detail"]["copyJobId"]
     aws.copy_started(THROTTLED, job=failed_job)
+    aws.failure_noted(THROTTLED, failed_job)
     aws.copy_started(RUNNING, job=None)
     aws.backup.add_response(
         "describe_copy_job",
@@ -220,12 +233,129 @@ def test_given_a_retry_throttled_by_aws_backup_when_handled_then_only_that_recor
     )
     aws.backup.add_client_error("start_copy_job", "ThrottlingException", http_status_code=400)
     # When handled
-    response = aws.invoke(sqs_event(("throttled", THROTTLED), ("running", RUNNING)))
+    response = aws.invoke(
+        sqs_event(("throttled", THROTTLED), ("running", RUNNING), receive_count=2)
+    )
     # Then only the throttled record returns to the queue; its retry is claimed as attempt 2
     assert response == {"batchItemFailures": [{"itemIdentifier": "throttled"}]}
     assert aws.state(THROTTLED) == "planned"
     assert aws.state(RUNNING) == "started"
     assert aws.drain(aws.dlq_url) == []
+
+
+# --- the backoff of a transient failure, in a real (moto) tracking queue ------------------------
+
+
+@pytest.fixture
+def sqs_clock() -> Iterator[SqsClock]:
+    with frozen_sqs_clock() as clock:
+        yield clock
+
+
+def tracking_queue(aws: Aws) -> str:
+    """TrackingQueue as the template makes it (visibility timeout 360 s)."""
+    attributes = {"VisibilityTimeout": "360"}
+    url: str = aws.sqs.create_queue(QueueName=TRACKING_QUEUE, Attributes=attributes)["QueueUrl"]
+    return url
+
+
+def receive(aws: Aws, url: str) -> list[dict[str, Any]]:
+    """What Lambda's poller would receive now."""
+    messages: list[dict[str, Any]] = aws.sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"]
+    ).get("Messages", [])
+    return messages
+
+
+def lambda_event(message: dict[str, Any]) -> dict[str, Any]:
+    count = int(message["Attributes"]["ApproximateReceiveCount"])
+    record = sqs_record(
+        message["MessageId"],
+        message["Body"],
+        count,
+        receipt_handle=message["ReceiptHandle"],
+        queue_arn=TRACKING_QUEUE_ARN,
+    )
+    return {"Records": [record]}
+
+
+def expect_copy_job_failed(aws: Aws, job: str) -> None:
+    aws.backup.add_response(
+        "describe_copy_job",
+        {"CopyJob": {"CopyJobId": job, "State": "FAILED"}},
+        {"CopyJobId": job},
+    )
+
+
+def expect_retry_started(aws: Aws, source: str, new_job: str) -> None:
+    aws.backup.add_response(
+        "describe_recovery_point",
+        {
+            "RecoveryPointArn": source,
+            "CreationDate": datetime(2026, 10, 5, 7, 20, 11, tzinfo=UTC),
+            "Lifecycle": {"DeleteAfterDays": 30},
+            "Status": "COMPLETED",
+            "StorageClass": "WARM",
+        },
+        {"BackupVaultName": "daily", "RecoveryPointArn": source},
+    )
+    aws.backup.add_response(
+        "start_copy_job",
+        {"CopyJobId": new_job, "CreationDate": datetime(2026, 10, 12, 9, 46, tzinfo=UTC)},
+    )
+
+
+def test_given_a_throttled_copy_in_the_tracking_queue_when_handled_then_it_waits_there_and_retries(
+    aws: Aws, sqs_clock: SqsClock
+) -> None:
+    # Given attempt 1 failed as throttled, its event in the tracking queue
+    failed_job = THROTTLED["detail"]["copyJobId"]
+    aws.copy_started(THROTTLED, job=failed_job)
+    url = tracking_queue(aws)
+    aws.sqs.send_message(QueueUrl=url, MessageBody=json.dumps(THROTTLED))
+    # When Lambda delivers it
+    [first] = receive(aws, url)
+    expect_copy_job_failed(aws, failed_job)
+    response = aws.invoke(lambda_event(first))
+    # Then it goes back to the queue without an invocation error, and no copy starts yet
+    assert response == {"batchItemFailures": [{"itemIdentifier": first["MessageId"]}]}
+    assert aws.state(THROTTLED) == "started"
+    # ... hidden for the first delay (60 s), not for the queue's visibility timeout (360 s)
+    sqs_clock.advance(59)
+    assert receive(aws, url) == []
+    sqs_clock.advance(2)
+    [again] = receive(aws, url)
+    assert (again["MessageId"], again["Attributes"]["ApproximateReceiveCount"]) == (
+        first["MessageId"],
+        "2",
+    )
+    # When delivered again
+    expect_copy_job_failed(aws, failed_job)
+    expect_retry_started(aws, THROTTLED["resources"][0], "retry-job-2")
+    response = aws.invoke(lambda_event(again))
+    # Then attempt 2 is started and the record is done
+    assert response == {"batchItemFailures": []}
+    entry = aws.ledger.get(
+        THROTTLED["resources"][0], THROTTLED["detail"]["destinationBackupVaultArn"]
+    )
+    assert entry is not None
+    assert (entry.state.value, entry.attempts, entry.copy_job_id) == ("started", 2, "retry-job-2")
+
+
+def test_given_the_visibility_cannot_be_changed_when_a_copy_waits_then_it_still_goes_back(
+    aws: Aws,
+) -> None:
+    # Given a throttled failure in a record whose queue SQS does not know (the sample's ARN)
+    failed_job = THROTTLED["detail"]["copyJobId"]
+    aws.copy_started(THROTTLED, job=failed_job)
+    aws.copy_started(RUNNING, job=None)
+    expect_copy_job_failed(aws, failed_job)
+    # When handled
+    response = aws.invoke(sqs_event(("throttled", THROTTLED), ("running", RUNNING)))
+    # Then the record still returns to the queue (after its visibility timeout), the batch goes on
+    assert response == {"batchItemFailures": [{"itemIdentifier": "throttled"}]}
+    assert aws.state(THROTTLED) == "started"
+    assert aws.state(RUNNING) == "started"
 
 
 def test_given_no_alert_topic_when_invoked_then_it_fails_naming_the_variable(

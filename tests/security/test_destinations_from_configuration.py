@@ -8,6 +8,7 @@ so botocore validates every request against the service model.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -23,6 +24,7 @@ from tests.adversarial.lambda_runtime import (
     failed_ids,
     handler_environment,
     sqs_batch,
+    sqs_record,
 )
 from tests.samples import (
     ACCOUNT,
@@ -149,7 +151,7 @@ def test_given_a_failed_copy_naming_any_vault_when_tracked_then_retries_go_only_
     _, tracking_handler, aws = handlers
     aws.reset_counts()
     # When the tracking handler acts on the failure (a retry or a fallback)
-    response = tracking_handler.lambda_handler(sqs_batch({"m": event}), FakeLambdaContext())
+    response = tracking_handler.lambda_handler(after_backoff(event), FakeLambdaContext())
     # Then any new copy goes to a configured destination with the configured role
     assert failed_ids(response) == set()
     destination = event["detail"]["destinationBackupVaultArn"]
@@ -160,8 +162,15 @@ def test_given_a_failed_copy_naming_any_vault_when_tracked_then_retries_go_only_
         assert destination in CONFIGURED
 
 
+def after_backoff(event: dict[str, Any]) -> dict[str, Any]:
+    """The FAILED event as SQS delivers it again once a transient failure's backoff is over
+    (the ledger below has noted the failure): its retry starts now (core.backoff)."""
+    return {"Records": [sqs_record("m", json.dumps(event), receive_count=2)]}
+
+
 def _tracking_answers(aws: CannedAws) -> None:
-    """The ledger holds the failed attempt as started; AWS Backup confirms the failure."""
+    """The ledger holds the failed attempt as started, its failure noted (``LastFailedCopyJobId``);
+    AWS Backup confirms the failure."""
 
     def get_item(params: dict[str, Any]) -> dict[str, Any]:
         key = params["Key"]
@@ -171,6 +180,7 @@ def _tracking_answers(aws: CannedAws) -> None:
                 "State": {"S": "started"},
                 "Attempts": {"N": "1"},
                 "CopyJobId": {"S": "A3F1C9E2-5D7B-4C6A-9E8F-2B1D0C3A4E5F"},
+                "LastFailedCopyJobId": {"S": "A3F1C9E2-5D7B-4C6A-9E8F-2B1D0C3A4E5F"},
                 "SourceVaultName": {"S": "daily"},
                 "ResourceType": {"S": "S3"},
                 "ResourceArn": {"S": "arn:aws:s3:::example-bucket"},
@@ -211,5 +221,5 @@ def test_given_the_sample_throttled_copy_when_tracked_then_it_is_retried_into_it
     _, tracking_handler, aws = handlers
     aws.reset_counts()
     event = read_event("copy-job-failed-throttled.json")
-    tracking_handler.lambda_handler(sqs_batch({"m": event}), FakeLambdaContext())
+    tracking_handler.lambda_handler(after_backoff(event), FakeLambdaContext())
     assert [r["DestinationBackupVaultArn"] for r in copy_requests(aws)] == [MANAGED_VAULT_ARN]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from copyctl.__main__ import build_parser
 from core.alerts import SUBJECT_MAX_CHARS, Alert, AlertKind, alert_for_entry, message, subject
 from core.ledger_states import LedgerEntry, LedgerState
 from tests.samples import LAG_VAULT_ARN, REGION
@@ -36,6 +38,15 @@ def test_given_a_failed_copy_when_rendered_then_the_message_names_everything_to_
     for needed in (SNAPSHOT, VOLUME, "hourly", LAG_VAULT_ARN, "retries-exhausted", "Rate exceeded"):
         assert needed in text
     assert "47C8EF56-74D8-059D-1301-C5BE1D5C926E" in text
+
+
+def test_given_a_failed_copy_when_rendered_then_it_names_the_copyctl_command_to_retry() -> None:
+    # Given the advice of a copy-failed alert
+    command = re.search(r"`copyctl ([^`]+)`", message(failed_alert()))
+    assert command is not None
+    # When copyctl parses the command it names / Then it exists and retries failed copies
+    arguments = build_parser().parse_args(command.group(1).split())
+    assert (arguments.command, arguments.retry_failed) == ("reconcile", True)
 
 
 def test_given_an_alert_when_rendered_then_it_links_both_vaults_in_the_console() -> None:

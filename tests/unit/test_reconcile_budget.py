@@ -14,7 +14,7 @@ import pytest
 from core.config import Settings
 from core.coverage import Standing
 from core.examine import Mode
-from core.reconcile import RunOutcome, RunReport, RunRequest
+from core.reconcile import RunOutcome, RunReport, RunRequest, SavedPass
 from core.reconcile_cursor import ReconcileCursor
 from tests.reconcile_fakes import CMK, NOW, MemoryCursors, World, listed, make_world
 
@@ -129,7 +129,8 @@ def test_given_another_run_saved_first_when_this_run_saves_then_it_stops(
         def save(self, cursor: ReconcileCursor) -> bool:
             return False
 
-    world.reconciler.cursors = Contended()
+    contended = Contended()
+    world.reconciler.saved_pass = SavedPass(contended.load, contended.save)
     # When this run finishes its first page
     report = resume(world)
     # Then it stops there instead of walking the pass twice in parallel
@@ -163,3 +164,14 @@ def test_given_a_run_that_does_not_resume_when_it_stops_then_nothing_is_saved(
     assert world.cursors.saves == 0
     # What it walked is still reported, the unfinished page included
     assert report.coverage.in_scope == 5
+
+
+def test_given_a_reconciler_without_a_saved_pass_when_asked_to_resume_then_it_refuses(
+    world: World,
+) -> None:
+    # Given a reconciler wired without a pass (the key guard's, copyctl's)
+    world.reconciler.saved_pass = None
+    # When a run asks to resume / Then it is a wiring error, not a silent run without a cursor
+    with pytest.raises(ValueError, match="saved pass"):
+        resume(world)
+    assert world.listing.requests == []
