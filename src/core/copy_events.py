@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from core import event_fields as fields
 from core.arns import parse_arn, vault_name_from_arn
 from core.copy_jobs import CopyJobState, CopyJobUpdate
 from core.errors import InvalidEventError
@@ -24,32 +25,32 @@ _STATES = {state.value: state for state in CopyJobState}
 
 def parse_copy_job_update(raw: object) -> CopyJobUpdate:
     """Parse one EventBridge event; raise ``InvalidEventError`` naming the first problem."""
-    event = _mapping(raw, "event")
+    event = fields.mapping(raw, "event")
     if event.get("source") != "aws.backup" or event.get("detail-type") != COPY_JOB_DETAIL_TYPE:
         raise InvalidEventError(
             f"expected an aws.backup {COPY_JOB_DETAIL_TYPE!r} event, got "
             f"{event.get('source')!r} / {event.get('detail-type')!r}"
         )
-    detail = _mapping(event.get("detail"), "detail")
+    detail = fields.mapping(event.get("detail"), "detail")
     state = _state(detail)
     return CopyJobUpdate(
         copy_job_id=_copy_job_id(detail, state),
         state=state,
-        account=_account(event),
-        region=_text(event, "region"),
+        account=fields.account(event),
+        region=fields.text(event, "region"),
         source_recovery_point_arn=_source_recovery_point(event),
         source_vault_arn=_vault_arn(detail, "sourceBackupVaultArn"),
         destination_vault_arn=_vault_arn(detail, "destinationBackupVaultArn"),
         destination_recovery_point_arn=_destination_recovery_point(detail, state),
         status_message=_status_message(detail),
-        resource_type=_optional_text(detail, "resourceType"),
-        resource_arn=_optional_text(detail, "resourceArn"),
+        resource_type=fields.optional_text(detail, "resourceType"),
+        resource_arn=fields.optional_text(detail, "resourceArn"),
         backup_plan_id=_plan_id(detail.get("createdBy")),
     )
 
 
 def _state(detail: Mapping[str, Any]) -> CopyJobState:
-    value = _text(detail, "state")
+    value = fields.text(detail, "state")
     if value not in _STATES:
         raise InvalidEventError(f"state {value!r} is not a copy job state")
     return _STATES[value]
@@ -57,8 +58,8 @@ def _state(detail: Mapping[str, Any]) -> CopyJobState:
 
 def _copy_job_id(detail: Mapping[str, Any], state: CopyJobState) -> str | None:
     if state is CopyJobState.CREATED:
-        return _optional_text(detail, "copyJobId")
-    return _text(detail, "copyJobId")
+        return fields.optional_text(detail, "copyJobId")
+    return fields.text(detail, "copyJobId")
 
 
 def _source_recovery_point(event: Mapping[str, Any]) -> str:
@@ -70,7 +71,7 @@ def _source_recovery_point(event: Mapping[str, Any]) -> str:
 
 
 def _vault_arn(detail: Mapping[str, Any], key: str) -> str:
-    value = _text(detail, key)
+    value = fields.text(detail, key)
     vault_name_from_arn(value, field=f"detail.{key}")
     return value
 
@@ -90,7 +91,7 @@ def _destination_recovery_point(detail: Mapping[str, Any], state: CopyJobState) 
 
 
 def _status_message(detail: Mapping[str, Any]) -> str | None:
-    message = _optional_text(detail, "statusMessage")
+    message = fields.optional_text(detail, "statusMessage")
     if message is None:
         return None
     return message.strip().strip('"').strip() or None
@@ -99,33 +100,4 @@ def _status_message(detail: Mapping[str, Any]) -> str | None:
 def _plan_id(created_by: object) -> str | None:
     if created_by is None:
         return None
-    return _optional_text(_mapping(created_by, "detail.createdBy"), "backupPlanId")
-
-
-def _account(event: Mapping[str, Any]) -> str:
-    account = _text(event, "account")
-    if not (account.isascii() and account.isdigit() and len(account) == 12):
-        raise InvalidEventError(f"account {account!r} is not a 12-digit account id")
-    return account
-
-
-def _mapping(value: object, field: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise InvalidEventError(f"{field} is not a JSON object")
-    return value
-
-
-def _text(container: Mapping[str, Any], key: str) -> str:
-    value = container.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidEventError(f"{key} is missing or not a non-empty string")
-    return value
-
-
-def _optional_text(container: Mapping[str, Any], key: str) -> str | None:
-    value = container.get(key)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise InvalidEventError(f"{key} is not a string")
-    return value
+    return fields.optional_text(fields.mapping(created_by, "detail.createdBy"), "backupPlanId")

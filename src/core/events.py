@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from core import event_fields as fields
 from core.arns import parse_arn, vault_name_from_arn
 from core.errors import InvalidEventError
 from core.models import Origin, RecoveryPointEvent
@@ -32,11 +33,11 @@ def decode_body(body: str) -> object:
 
 def parse_recovery_point_event(raw: object) -> RecoveryPointEvent:
     """Parse one EventBridge event; raise ``InvalidEventError`` naming the first problem."""
-    event = _mapping(raw, "event")
+    event = fields.mapping(raw, "event")
     if event.get("source") != "aws.backup":
         raise InvalidEventError(f"source is {event.get('source')!r}, expected 'aws.backup'")
     detail_type = event.get("detail-type")
-    detail = _mapping(event.get("detail"), "detail")
+    detail = fields.mapping(event.get("detail"), "detail")
     if detail_type == BACKUP_JOB_DETAIL_TYPE:
         return _backup_job_event(event, detail)
     if detail_type == COPY_JOB_DETAIL_TYPE:
@@ -45,32 +46,32 @@ def parse_recovery_point_event(raw: object) -> RecoveryPointEvent:
 
 
 def _backup_job_event(event: Mapping[str, Any], detail: Mapping[str, Any]) -> RecoveryPointEvent:
-    vault_arn = _text(detail, "backupVaultArn")
-    vault_name = _text(detail, "backupVaultName")
+    vault_arn = fields.text(detail, "backupVaultArn")
+    vault_name = fields.text(detail, "backupVaultName")
     if vault_name_from_arn(vault_arn, field="detail.backupVaultArn") != vault_name:
         raise InvalidEventError("detail.backupVaultName does not match detail.backupVaultArn")
-    recovery_point = _first_resource(event) or _optional_text(detail, "recoveryPointArn")
+    recovery_point = _first_resource(event) or fields.optional_text(detail, "recoveryPointArn")
     created_by = detail.get("createdBy")
     return RecoveryPointEvent(
         origin=Origin.BACKUP_JOB,
-        job_id=_text(detail, "backupJobId"),
-        state=_text(detail, "state"),
-        account=_account(event),
-        region=_text(event, "region"),
+        job_id=fields.text(detail, "backupJobId"),
+        state=fields.text(detail, "state"),
+        account=fields.account(event),
+        region=fields.text(event, "region"),
         vault_name=vault_name,
         vault_arn=vault_arn,
         resource_arn=_arn_text(detail, "resourceArn"),
-        resource_type=_text(detail, "resourceType"),
+        resource_type=fields.text(detail, "resourceType"),
         recovery_point_arn=recovery_point,
         backup_plan_id=_plan_id(created_by),
-        parent_job_id=_optional_text(detail, "parentJobId"),
+        parent_job_id=fields.optional_text(detail, "parentJobId"),
         creation_date=_optional_timestamp(detail, "creationDate"),
         size_in_bytes=_optional_size(detail, "backupSizeInBytes"),
     )
 
 
 def _copy_job_event(event: Mapping[str, Any], detail: Mapping[str, Any]) -> RecoveryPointEvent:
-    vault_arn = _text(detail, "destinationBackupVaultArn")
+    vault_arn = fields.text(detail, "destinationBackupVaultArn")
     destination = detail.get("destinationRecoveryPointArn")
     recovery_point = destination if isinstance(destination, str) and destination else None
     if recovery_point is not None:
@@ -79,55 +80,26 @@ def _copy_job_event(event: Mapping[str, Any], detail: Mapping[str, Any]) -> Reco
         raise InvalidEventError("a COMPLETED copy job must name its destinationRecoveryPointArn")
     return RecoveryPointEvent(
         origin=Origin.COPY_JOB,
-        job_id=_text(detail, "copyJobId"),
-        state=_text(detail, "state"),
-        account=_account(event),
-        region=_text(event, "region"),
+        job_id=fields.text(detail, "copyJobId"),
+        state=fields.text(detail, "state"),
+        account=fields.account(event),
+        region=fields.text(event, "region"),
         vault_name=vault_name_from_arn(vault_arn, field="detail.destinationBackupVaultArn"),
         vault_arn=vault_arn,
         resource_arn=_arn_text(detail, "resourceArn"),
-        resource_type=_text(detail, "resourceType"),
+        resource_type=fields.text(detail, "resourceType"),
         recovery_point_arn=recovery_point,
         backup_plan_id=_plan_id(detail.get("createdBy")),
-        parent_job_id=_optional_text(detail, "parentJobId"),
+        parent_job_id=fields.optional_text(detail, "parentJobId"),
         creation_date=_optional_timestamp(detail, "creationDate"),
         size_in_bytes=_optional_size(detail, "backupSizeInBytes"),
     )
 
 
-def _mapping(value: object, field: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise InvalidEventError(f"{field} is not a JSON object")
-    return value
-
-
-def _text(container: Mapping[str, Any], key: str) -> str:
-    value = container.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidEventError(f"{key} is missing or not a non-empty string")
-    return value
-
-
-def _optional_text(container: Mapping[str, Any], key: str) -> str | None:
-    value = container.get(key)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise InvalidEventError(f"{key} is not a string")
-    return value
-
-
 def _arn_text(container: Mapping[str, Any], key: str) -> str:
-    value = _text(container, key)
+    value = fields.text(container, key)
     parse_arn(value, field=key)
     return value
-
-
-def _account(event: Mapping[str, Any]) -> str:
-    account = _text(event, "account")
-    if not (account.isascii() and account.isdigit() and len(account) == 12):
-        raise InvalidEventError(f"account {account!r} is not a 12-digit account id")
-    return account
 
 
 def _first_resource(event: Mapping[str, Any]) -> str | None:
@@ -143,11 +115,11 @@ def _first_resource(event: Mapping[str, Any]) -> str | None:
 def _plan_id(created_by: object) -> str | None:
     if created_by is None:
         return None
-    return _optional_text(_mapping(created_by, "detail.createdBy"), "backupPlanId")
+    return fields.optional_text(fields.mapping(created_by, "detail.createdBy"), "backupPlanId")
 
 
 def _optional_timestamp(container: Mapping[str, Any], key: str) -> datetime | None:
-    value = _optional_text(container, key)
+    value = fields.optional_text(container, key)
     if value is None:
         return None
     try:

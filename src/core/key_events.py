@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core import event_fields as fields
 from core.arns import parse_arn
 from core.errors import InvalidEventError, OrchestratorError
 
@@ -57,24 +58,24 @@ class KeyEvent:
 
 def parse_key_event(raw: object) -> KeyEvent:
     """Parse one EventBridge event; raise ``InvalidEventError`` naming the first problem."""
-    event = _mapping(raw, "event")
+    event = fields.mapping(raw, "event")
     if event.get("source") != "aws.kms":
         raise InvalidEventError(f"source is {event.get('source')!r}, expected 'aws.kms'")
     if event.get("detail-type") != CLOUDTRAIL_DETAIL_TYPE:
         raise InvalidEventError(
             f"detail-type is {event.get('detail-type')!r}, expected {CLOUDTRAIL_DETAIL_TYPE!r}"
         )
-    detail = _mapping(event.get("detail"), "detail")
+    detail = fields.mapping(event.get("detail"), "detail")
     if detail.get("eventSource") != "kms.amazonaws.com":
         raise InvalidEventError(
             f"detail.eventSource is {detail.get('eventSource')!r}, expected 'kms.amazonaws.com'"
         )
-    name = _text(detail, "eventName")
+    name = fields.text(detail, "eventName")
     if name not in KEY_EVENT_NAMES:
         raise InvalidEventError(
             f"detail.eventName {name!r} is not one of {sorted(KEY_EVENT_NAMES)}"
         )
-    account, region = _account(event), _text(event, "region")
+    account, region = fields.account(event), fields.text(event, "region")
     key = _key(detail, account, region)
     return KeyEvent(
         event_name=name,
@@ -131,7 +132,7 @@ def _actor(detail: Mapping[str, Any]) -> str:
 
 
 def _time(detail: Mapping[str, Any]) -> datetime:
-    value = _text(detail, "eventTime")
+    value = fields.text(detail, "eventTime")
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as error:
@@ -142,26 +143,6 @@ def _window(detail: Mapping[str, Any]) -> int | None:
     parameters = detail.get("requestParameters")
     value = parameters.get("pendingWindowInDays") if isinstance(parameters, Mapping) else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _account(event: Mapping[str, Any]) -> str:
-    account = _text(event, "account")
-    if not (account.isascii() and account.isdigit() and len(account) == 12):
-        raise InvalidEventError(f"account {account!r} is not a 12-digit account id")
-    return account
-
-
-def _mapping(value: object, field: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise InvalidEventError(f"{field} is not a JSON object")
-    return value
-
-
-def _text(container: Mapping[str, Any], key: str) -> str:
-    value = container.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidEventError(f"{key} is missing or not a non-empty string")
-    return value
 
 
 def _optional_text(container: Mapping[str, Any], key: str) -> str | None:
