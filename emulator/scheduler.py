@@ -7,7 +7,9 @@ and the per-type limits for copies into logically air-gapped vaults. The others 
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from emulator import arns, plans
 from emulator.backend import EmulatorBackend, all_backends
@@ -17,6 +19,7 @@ from emulator.jobs import begin_backup, begin_copy, finish_backup, finish_copy
 from emulator.models import LAG_VAULT, BackupJob, CopyJob, RecoveryPoint
 
 Job = BackupJob | CopyJob
+QuotaKey = tuple[str, str, str, str]  # quota, destination account and Region, resource type
 
 
 def _in_state(state: str) -> list[Job]:
@@ -28,49 +31,71 @@ def _held(job: Job) -> bool:
     return isinstance(job, CopyJob) and control().faults.hold_copy_jobs_in == job.state
 
 
-def _destination_region(job: CopyJob) -> tuple[str, str]:
-    parsed = arns.parse(job.destination_vault_arn)
+@lru_cache(maxsize=4096)
+def _account_and_region(vault_arn: str) -> tuple[str, str]:
+    parsed = arns.parse(vault_arn)
     return parsed.account, parsed.region
 
 
-def _slot_free(job: Job, running: list[Job]) -> bool:
-    if any(
-        other.account == job.account and other.resource_arn == job.resource_arn for other in running
-    ):
-        return False
-    if not isinstance(job, CopyJob):
-        return True
-    config = control().config
-    copies = [other for other in running if isinstance(other, CopyJob)]
-    same_place = [
-        other for other in copies if _destination_region(other) == _destination_region(job)
-    ]
+def _quota_keys(job: CopyJob) -> tuple[QuotaKey, ...]:
+    """The concurrency quotas a copy counts against (aws-backup-limits.html)."""
+    place = _account_and_region(job.destination_vault_arn)
+    keys: list[QuotaKey] = []
     if job.fully_managed:
-        fully_managed = [other for other in same_place if other.fully_managed]
-        if len(fully_managed) >= config.fully_managed_copy_quota:
+        keys.append(("fully-managed", *place, ""))
+    if job.destination_vault_type == LAG_VAULT:
+        keys.append(("lag", *place, job.resource_type))
+    return tuple(keys)
+
+
+class _Slots:
+    """What the running jobs occupy: resources and per-quota counts, so admission is O(1) a job."""
+
+    def __init__(self, running: list[Job]) -> None:
+        config = control().config
+        self._fully_managed_quota = config.fully_managed_copy_quota
+        self._lag_quotas = config.lag_copy_quotas
+        self._busy: set[tuple[str, str]] = set()
+        self._counts: Counter[QuotaKey] = Counter()
+        for job in running:
+            self.take(job)
+
+    def take(self, job: Job) -> None:
+        self._busy.add((job.account, job.resource_arn))
+        if isinstance(job, CopyJob):
+            self._counts.update(_quota_keys(job))
+
+    def free_for(self, job: Job) -> bool:
+        if (job.account, job.resource_arn) in self._busy:
             return False
-    quota = config.lag_copy_quotas.get(job.resource_type)
-    if job.destination_vault_type == LAG_VAULT and quota is not None:
-        into_lag = [
-            other
-            for other in same_place
-            if other.destination_vault_type == LAG_VAULT
-            and other.resource_type == job.resource_type
-        ]
-        return len(into_lag) < quota
-    return True
+        if not isinstance(job, CopyJob):
+            return True
+        return all(self._counts[key] < limit for key, limit in self._limits(job))
+
+    def _limits(self, job: CopyJob) -> list[tuple[QuotaKey, int]]:
+        limits = []
+        for key in _quota_keys(job):
+            kind, *_ = key
+            limit = (
+                self._fully_managed_quota
+                if kind == "fully-managed"
+                else self._lag_quotas.get(job.resource_type)
+            )
+            if limit is not None:
+                limits.append((key, limit))
+        return limits
 
 
 def _start_eligible(now: datetime) -> int:
-    running = _in_state("RUNNING")
+    slots = _Slots(_in_state("RUNNING"))
     moved = 0
     for job in _in_state("CREATED"):
-        if _held(job) or not _slot_free(job, running):
+        if _held(job) or not slots.free_for(job):
             continue
         begin_copy(job, now) if isinstance(job, CopyJob) else begin_backup(job, now)
         moved += 1
         if job.state == "RUNNING":
-            running.append(job)
+            slots.take(job)
     return moved
 
 
