@@ -30,27 +30,23 @@ class SnsAlerts:
         self._topic_arn = topic_arn
 
     def publish(self, alert: Alert) -> None:
-        with translated("Publish", permanent=_not_throttled):
-            self._client.publish(
-                TopicArn=self._topic_arn,
-                Subject=subject(alert),
-                Message=message(alert),
-                # Lets a subscription filter policy route by kind (e.g. key-dependent to security).
-                MessageAttributes={
-                    "AlertKind": {"DataType": "String", "StringValue": alert.kind.value}
-                },
-            )
+        # AlertKind lets a subscription filter policy route by kind (key-dependent to security).
+        self._publish(subject(alert), message(alert), {"AlertKind": alert.kind.value})
 
     def publish_key_risk(self, alert: KeyRiskAlert) -> None:
         """The key guard's alert; ``Severity`` lets a subscription route it to be paged."""
+        attributes = {"AlertKind": KEY_AT_RISK, "Severity": SEVERITY}
+        self._publish(key_risk_subject(alert), key_risk_message(alert), attributes)
+
+    def _publish(self, subject_line: str, body: str, attributes: dict[str, str]) -> None:
         with translated("Publish", permanent=_not_throttled):
             self._client.publish(
                 TopicArn=self._topic_arn,
-                Subject=key_risk_subject(alert),
-                Message=key_risk_message(alert),
+                Subject=subject_line,
+                Message=body,
                 MessageAttributes={
-                    "AlertKind": {"DataType": "String", "StringValue": KEY_AT_RISK},
-                    "Severity": {"DataType": "String", "StringValue": SEVERITY},
+                    name: {"DataType": "String", "StringValue": value}
+                    for name, value in attributes.items()
                 },
             )
 

@@ -91,11 +91,7 @@ def standing_for_skip(reason: Reason) -> Standing:
     """Where a recovery point stands after the decision skipped it."""
     if reason.value in TRANSIENT_SKIPS:
         return Standing.UNPROTECTED
-    if state_for_skip(reason) is LedgerState.PROTECTED:
-        return Standing.PROTECTED
-    if state_for_skip(reason) is LedgerState.UNPROTECTABLE:
-        return Standing.UNPROTECTABLE
-    return Standing.SKIPPED
+    return _OF_STATE[state_for_skip(reason)]
 
 
 def _standing_of(entry: LedgerEntry) -> Standing | None:

@@ -102,7 +102,21 @@ def decide(
     target, destination, reason, why = choose_destination(
         event.resource_type, plan_uses_lag, settings
     )
-    request = StartCopyJobRequest(
+    request = copy_request(event, facts, destination, target, settings=settings, attempt=attempt)
+    return Decision(reason, why, facts.arn, event.resource_type, target, request)
+
+
+def copy_request(
+    event: RecoveryPointEvent,
+    facts: RecoveryPointFacts,
+    destination: Destination,
+    target: Target,
+    *,
+    settings: Settings,
+    attempt: int,
+) -> StartCopyJobRequest:
+    """The exact StartCopyJob arguments of ``attempt`` to ``destination``."""
+    return StartCopyJobRequest(
         RecoveryPointArn=facts.arn,
         SourceBackupVaultName=event.vault_name,
         DestinationBackupVaultArn=destination.vault_arn,
@@ -110,7 +124,6 @@ def decide(
         IdempotencyToken=idempotency_token(facts.arn, destination.vault_arn, attempt),
         Lifecycle=copy_lifecycle(facts, destination, target),
     )
-    return Decision(reason, why, facts.arn, event.resource_type, target, request)
 
 
 def choose_destination(

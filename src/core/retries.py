@@ -11,14 +11,12 @@ from dataclasses import dataclass
 
 from core.config import Destination, Settings
 from core.copy_jobs import VaultRetention
-from core.decision import decide, idempotency_token
-from core.lifecycle import copy_lifecycle
+from core.decision import copy_request, decide
 from core.models import (
     Decision,
     Reason,
     RecoveryPointEvent,
     RecoveryPointFacts,
-    StartCopyJobRequest,
     Target,
 )
 
@@ -74,14 +72,8 @@ def retry_decision(
     )
     if not screened.reason.is_copy:
         return screened
-    destination = route.destination
-    request = StartCopyJobRequest(
-        RecoveryPointArn=facts.arn,
-        SourceBackupVaultName=source.vault_name,
-        DestinationBackupVaultArn=destination.vault_arn,
-        IamRoleArn=settings.copy_role_arn,
-        IdempotencyToken=idempotency_token(facts.arn, destination.vault_arn, attempt),
-        Lifecycle=copy_lifecycle(facts, destination, route.target),
+    request = copy_request(
+        source, facts, route.destination, route.target, settings=settings, attempt=attempt
     )
     return Decision(
         _REASONS[route.target], why, facts.arn, source.resource_type, route.target, request

@@ -9,7 +9,6 @@ from functools import cache
 from adapters import clients
 from adapters.alerts import SnsAlerts
 from adapters.backup import BackupGateway
-from adapters.clock import utc_now
 from adapters.kms import KmsKeys
 from adapters.ledger import DynamoLedger
 from adapters.parking import DeadLetterParking
@@ -18,7 +17,6 @@ from core.config import Settings, load_settings
 from core.errors import ConfigError
 from core.key_verification import KeyVerifier
 from core.protect import CopyService
-from core.stuck import StuckCopyReporter
 from core.tracking import TrackingService
 
 
@@ -46,7 +44,6 @@ def copy_dependencies() -> CopyDependencies:
 class TrackingDependencies:
     settings: Settings
     service: TrackingService
-    stuck: StuckCopyReporter  # for the reconciler
     parking: DeadLetterParking
     redelivery: QueueRedelivery  # the backoff of transient copy failures, in TrackingQueue
 
@@ -66,10 +63,9 @@ def tracking_dependencies() -> TrackingDependencies:
         keys=KeyVerifier(backup=backup, keys=KmsKeys(clients.kms())),
         alerts=alerts,
     )
-    stuck = StuckCopyReporter(settings=settings, ledger=ledger, alerts=alerts, clock=utc_now)
     parking = DeadLetterParking(clients.sqs(), settings.parking_queue_url)
     redelivery = QueueRedelivery(clients.sqs())
-    return TrackingDependencies(settings, service, stuck, parking, redelivery)
+    return TrackingDependencies(settings, service, parking, redelivery)
 
 
 def _require_tracking_settings(settings: Settings) -> None:
