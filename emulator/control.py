@@ -18,6 +18,7 @@ from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from emulator import rules
+from emulator.active import ActiveJobs
 from emulator.clock import SimulatedClock
 from emulator.faults import Faults
 
@@ -82,8 +83,8 @@ class ControlBackend(BaseBackend):
         self.reseed(self.config.seed)
         self.held_events: list[tuple[str, str, dict[str, Any]]] = []
         self.event_log: list[dict[str, Any]] = []
-        # Jobs still CREATED or RUNNING, in creation order (the scheduler looks at nothing else).
-        self.active_jobs: dict[str, Any] = {}
+        # Jobs still CREATED or RUNNING (the scheduler looks at nothing else).
+        self.active_jobs = ActiveJobs()
         # The earliest cold-storage or deletion date of any recovery point (None: nothing due).
         self.lifecycle_due: datetime | None = None
 

@@ -306,11 +306,3 @@ def _failed_records(answer: Any, items: list[ItemReport]) -> set[str | None]:
         return {item.record for item in items}
     failures = answer.get("batchItemFailures") or []
     return {str(failure.get("itemIdentifier")) for failure in failures}
-
-
-def _failed_records(answer: Any, items: list[ItemReport]) -> set[str | None]:
-    """Lambda's rule: an error fails the batch; otherwise only the reported items fail."""
-    if not isinstance(answer, dict) or "error" in answer:
-        return {item.record for item in items}
-    failures = answer.get("batchItemFailures") or []
-    return {str(failure.get("itemIdentifier")) for failure in failures}

@@ -27,12 +27,13 @@ def _fail(job: BackupJob | CopyJob, message: str, now: datetime) -> None:
 
 
 def _finished(job: BackupJob | CopyJob, now: datetime) -> None:
-    control().active_jobs.pop(job.job_id, None)
+    control().active_jobs.finished(job)
     publish_job_state(job, now)
 
 
 def _run(job: BackupJob | CopyJob, now: datetime) -> None:
     job.state, job.started_at = "RUNNING", now
+    control().active_jobs.started(job)
     publish_job_state(job, now)
 
 
@@ -88,7 +89,7 @@ def start_backup_job(
         plan_copy_actions=list(copy_actions or []),
     )
     backend.backup_jobs[job.job_id] = job
-    state.active_jobs[job.job_id] = job
+    state.active_jobs.add(job)
     backend.remember_job(idempotency_token, request, job.job_id, now)
     publish_job_state(job, now)
     return job
@@ -214,7 +215,7 @@ def start_copy_job(
         created_by_backup_job_id=created_by_backup_job_id,
     )
     backend.copy_jobs[job.job_id] = job
-    state.active_jobs[job.job_id] = job
+    state.active_jobs.add(job)
     backend.remember_job(idempotency_token, request, job.job_id, now)
     publish_job_state(job, now)
     return job

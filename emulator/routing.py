@@ -15,7 +15,7 @@ from moto.backup import urls as backup_urls
 from moto.events.utils import EventTemplateParser
 from moto.moto_api._internal import urls as moto_api_urls
 
-from emulator import control_api, moto_dynamodb
+from emulator import control_api, moto_dynamodb, moto_sqs
 from emulator.responses import EmulatorBackupResponse
 
 NEW_BACKUP_PATHS = (
@@ -38,7 +38,7 @@ _installed = False
 
 
 def install() -> None:
-    """Route AWS Backup to the emulator and speed up moto's DynamoDB; safe to call repeatedly."""
+    """Route AWS Backup to the emulator, speed up moto's DynamoDB and SQS; idempotent."""
     global _installed  # noqa: PLW0603 - one process-wide switch, by design
     if _installed:
         return
@@ -49,6 +49,7 @@ def install() -> None:
     moto_api_urls.url_paths[CONTROL_PATH] = control_api.handle
     _deliver_account_field()
     moto_dynamodb.install()
+    moto_sqs.install()
     _installed = True
 
 

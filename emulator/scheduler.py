@@ -9,43 +9,21 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
-from functools import lru_cache
 
-from emulator import arns, plans
+from emulator import plans
+from emulator.active import Lane
 from emulator.backend import EmulatorBackend, all_backends
 from emulator.control import STATE_LOCK, control
 from emulator.events import flush_held_events
 from emulator.jobs import begin_backup, begin_copy, finish_backup, finish_copy
-from emulator.models import LAG_VAULT, BackupJob, CopyJob, RecoveryPoint
+from emulator.models import BackupJob, CopyJob, RecoveryPoint
+from emulator.quotas import QuotaKey, quota_keys
 
 Job = BackupJob | CopyJob
-QuotaKey = tuple[str, str, str, str]  # quota, destination account and Region, resource type
-
-
-def _in_state(state: str) -> list[Job]:
-    active = list(control().active_jobs.values())
-    return sorted((job for job in active if job.state == state), key=lambda job: job.creation_date)
 
 
 def _held(job: Job) -> bool:
     return isinstance(job, CopyJob) and control().faults.hold_copy_jobs_in == job.state
-
-
-@lru_cache(maxsize=4096)
-def _account_and_region(vault_arn: str) -> tuple[str, str]:
-    parsed = arns.parse(vault_arn)
-    return parsed.account, parsed.region
-
-
-def _quota_keys(job: CopyJob) -> tuple[QuotaKey, ...]:
-    """The concurrency quotas a copy counts against (aws-backup-limits.html)."""
-    place = _account_and_region(job.destination_vault_arn)
-    keys: list[QuotaKey] = []
-    if job.fully_managed:
-        keys.append(("fully-managed", *place, ""))
-    if job.destination_vault_type == LAG_VAULT:
-        keys.append(("lag", *place, job.resource_type))
-    return tuple(keys)
 
 
 class _Slots:
@@ -62,24 +40,23 @@ class _Slots:
 
     def take(self, job: Job) -> None:
         self._busy.add((job.account, job.resource_arn))
-        if isinstance(job, CopyJob):
-            self._counts.update(_quota_keys(job))
+        self._counts.update(quota_keys(job))
 
-    def free_for(self, job: Job) -> bool:
-        if (job.account, job.resource_arn) in self._busy:
-            return False
-        if not isinstance(job, CopyJob):
-            return True
-        return all(self._counts[key] < limit for key, limit in self._limits(job))
+    def lane_full(self, lane: Lane) -> bool:
+        """No job of this lane can start until a running one finishes."""
+        return any(self._counts[key] >= limit for key, limit in self._limits(lane))
 
-    def _limits(self, job: CopyJob) -> list[tuple[QuotaKey, int]]:
+    def resource_busy(self, job: Job) -> bool:
+        return (job.account, job.resource_arn) in self._busy
+
+    def _limits(self, lane: Lane) -> list[tuple[QuotaKey, int]]:
         limits = []
-        for key in _quota_keys(job):
-            kind, *_ = key
+        for key in lane:
+            kind, _account, _region, resource_type = key
             limit = (
                 self._fully_managed_quota
                 if kind == "fully-managed"
-                else self._lag_quotas.get(job.resource_type)
+                else self._lag_quotas.get(resource_type)
             )
             if limit is not None:
                 limits.append((key, limit))
@@ -87,10 +64,17 @@ class _Slots:
 
 
 def _start_eligible(now: datetime) -> int:
-    slots = _Slots(_in_state("RUNNING"))
+    active = control().active_jobs
+    slots = _Slots(active.running())
+    full: set[Lane] = set()
     moved = 0
-    for job in _in_state("CREATED"):
-        if _held(job) or not slots.free_for(job):
+    for job, lane in active.waiting():
+        if len(full) == active.waiting_lanes():
+            break  # every waiting job counts against a full quota
+        if lane in full or _held(job) or slots.resource_busy(job):
+            continue
+        if slots.lane_full(lane):
+            full.add(lane)
             continue
         begin_copy(job, now) if isinstance(job, CopyJob) else begin_backup(job, now)
         moved += 1
@@ -108,7 +92,7 @@ def _finish(job: Job, now: datetime) -> None:
 
 def _finish_running(now: datetime, *, only_due: bool) -> int:
     finished = 0
-    for job in _in_state("RUNNING"):
+    for job in control().active_jobs.running():
         due = job.due()
         if _held(job) or (only_due and (due is None or due > now)):
             continue
@@ -169,7 +153,8 @@ def advance_clock(delta: timedelta) -> int:
 
 
 def _next_time(pending: list[plans.Firing], target: datetime) -> datetime | None:
-    candidates = [due for job in _in_state("RUNNING") if not _held(job) and (due := job.due())]
+    running = control().active_jobs.running()
+    candidates = [due for job in running if not _held(job) and (due := job.due())]
     if pending:
         candidates.append(pending[0].at)
     upcoming = min(candidates, default=None)
