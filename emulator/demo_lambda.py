@@ -41,8 +41,8 @@ from emulator.demo_stack import DemoStack, FunctionSpec, QueueSource
 _SQS_CONFIG = Config(retries={"total_max_attempts": 1})
 # Packages whose modules cache settings and clients per container, each with a reset().
 WIRING_PACKAGES = ("handlers.", "adapters.")
-# Outside Lambda, these stand in for what the Lambda runtime sets (tracing has no daemon here).
-LAMBDA_RUNTIME_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true"}
+# Outside Lambda there is no X-Ray daemon: tracing stays off whatever the template's Tracing says.
+LOCAL_OVERRIDES = {"POWERTOOLS_TRACE_DISABLED": "true"}
 
 
 class _HandlerOutput(io.TextIOBase):
@@ -196,8 +196,8 @@ class LambdaRuntime:
             return
         os.environ.clear()
         os.environ.update(self._saved_environment)
-        os.environ.update(LAMBDA_RUNTIME_ENVIRONMENT)
         os.environ.update(spec.environment)
+        os.environ.update(LOCAL_OVERRIDES)
         os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(spec.memory_mb)
         # The handlers cache their settings and clients per container (cold start).
         self._forget_wiring()

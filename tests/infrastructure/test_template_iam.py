@@ -50,18 +50,25 @@ def _listed(value: Any) -> list[Any]:
 def _stacks() -> Iterator[RenderedStack]:
     for role in ("primary", "dr"):
         for lock in ("governance", "compliance"):
-            yield render(
-                parameters={
-                    "StackRole": role,
-                    "VaultLockMode": lock,
-                    "DrVaultArn": f"arn:aws:backup:us-west-2:{ACCOUNT}:backup-vault:dr",
-                },
-                region=REGION,
-                account=ACCOUNT,
-            )
+            for tracing in ("Active", "Disabled"):
+                yield render(
+                    parameters={
+                        "StackRole": role,
+                        "VaultLockMode": lock,
+                        "DrVaultArn": f"arn:aws:backup:us-west-2:{ACCOUNT}:backup-vault:dr",
+                        "Tracing": tracing,
+                    },
+                    region=REGION,
+                    account=ACCOUNT,
+                )
 
 
-STACKS = {f"{s.parameters['StackRole']}-{s.parameters['VaultLockMode']}": s for s in _stacks()}
+def _label(stack: RenderedStack) -> str:
+    label = f"{stack.parameters['StackRole']}-{stack.parameters['VaultLockMode']}"
+    return label if stack.parameters["Tracing"] == "Active" else f"{label}-untraced"
+
+
+STACKS = {_label(s): s for s in _stacks()}
 
 
 def _identity_statements(stack: RenderedStack) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -104,6 +111,14 @@ def _contract_actions(function: str) -> set[str]:
     for service, names in re.findall(r"`([a-z0-9-]+):([A-Za-z|]+)`", bullet.group(1)):
         actions |= {f"{service}:{name}" for name in names.split("|")}
     return actions
+
+
+def _contract_actions_of(stack: RenderedStack, function: str) -> set[str]:
+    """The contract's actions for this stack: the X-Ray ones only with ``Tracing=Active``."""
+    actions = _contract_actions(function)
+    if stack.parameters["Tracing"] == "Active":
+        return actions
+    return {action for action in actions if not action.startswith("xray:")}
 
 
 @pytest.mark.parametrize("label", list(STACKS))
@@ -178,7 +193,7 @@ def test_orchestrator_resources_are_scoped_to_this_account_and_region(label: str
 def test_copy_function_role_grants_exactly_the_contract(label: str) -> None:
     # Given the calls docs/contracts.md lists for CopyFunction (code calls and Lambda plumbing)
     stack = STACKS[label]
-    contract = _contract_actions("CopyFunction")
+    contract = _contract_actions_of(stack, "CopyFunction")
     # Then the copy function's role grants exactly those
     assert _granted(stack, "CopyFunctionRole") == contract
 
@@ -186,7 +201,9 @@ def test_copy_function_role_grants_exactly_the_contract(label: str) -> None:
 @pytest.mark.parametrize("label", list(STACKS))
 def test_tracking_function_role_grants_exactly_the_contract(label: str) -> None:
     stack = STACKS[label]
-    assert _granted(stack, "TrackingFunctionRole") == _contract_actions("TrackingFunction")
+    assert _granted(stack, "TrackingFunctionRole") == _contract_actions_of(
+        stack, "TrackingFunction"
+    )
 
 
 @pytest.mark.parametrize("function", ["ReconcilerFunction", "KeyGuardFunction"])
@@ -194,7 +211,20 @@ def test_tracking_function_role_grants_exactly_the_contract(label: str) -> None:
 def test_reconciler_and_key_guard_roles_grant_exactly_the_contract(
     label: str, function: str
 ) -> None:
-    assert _granted(STACKS[label], f"{function}Role") == _contract_actions(function)
+    stack = STACKS[label]
+    assert _granted(stack, f"{function}Role") == _contract_actions_of(stack, function)
+
+
+@pytest.mark.parametrize("label", list(STACKS))
+def test_roles_may_write_traces_only_when_the_stack_traces(label: str) -> None:
+    # Given the stack's Tracing parameter
+    stack = STACKS[label]
+    traced = stack.parameters["Tracing"] == "Active"
+    # Then each orchestrator role grants X-Ray's two actions with tracing on, and none without
+    for role in _lambda_roles(stack):
+        xray = {action for action in _granted(stack, role) if action.startswith("xray:")}
+        expected = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"} if traced else set()
+        assert xray == expected, (label, role)
 
 
 def test_contract_parsing_sees_every_copy_call() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from core.config import load_settings
+from handlers.observability import tracing_enabled
 from tests.infrastructure.expectations import ACCOUNT
 from tests.template_loader import RenderedStack, render
 
@@ -48,7 +49,8 @@ def test_globals_define_runtime_architecture_tracing_and_powertools(
     assert function["Runtime"] == "python3.13"
     assert function["Architectures"] == ["arm64"]
     assert function["CodeUri"] == "src/"
-    assert function["Tracing"] == "Active"
+    assert function["Tracing"] == {"Ref": "Tracing"}
+    assert template["Parameters"]["Tracing"]["Default"] == "Active"
     assert function["Layers"] == [{"Fn::Sub": POWERTOOLS_LAYER}]
     assert template["Parameters"]["PowertoolsLayerVersion"]["Default"] == 27
     variables = function["Environment"]["Variables"]
@@ -57,6 +59,24 @@ def test_globals_define_runtime_architecture_tracing_and_powertools(
     # in the same account and Region stay apart on each stack's dashboard and alarms.
     assert variables["POWERTOOLS_SERVICE_NAME"] == {"Ref": "AWS::StackName"}
     assert variables["LOG_LEVEL"] == {"Ref": "LogLevel"}
+    assert variables["POWERTOOLS_TRACE_DISABLED"] == {"Fn::If": ["TracingEnabled", "false", "true"]}
+
+
+@pytest.mark.parametrize(("tracing", "trace_disabled"), [("Active", "false"), ("Disabled", "true")])
+@pytest.mark.parametrize(
+    "function", ["CopyFunction", "TrackingFunction", "ReconcilerFunction", "KeyGuardFunction"]
+)
+def test_the_tracing_parameter_turns_tracing_and_the_x_ray_sdk_on_or_off_together(
+    tracing: str, trace_disabled: str, function: str
+) -> None:
+    # Given the stack rendered with Tracing=Active or Tracing=Disabled
+    stack = render(parameters={"Tracing": tracing}, account=ACCOUNT)
+    # Then every function traces as chosen (SAM turns Disabled into no TracingConfig) and its
+    # code builds Powertools' Tracer, importing the X-Ray SDK, only when it traces
+    assert stack.globals["Function"]["Tracing"] == tracing
+    environment = _environment(stack, function)
+    assert environment["POWERTOOLS_TRACE_DISABLED"] == trace_disabled
+    assert tracing_enabled(environment) is (tracing == "Active")
 
 
 def test_functions_need_no_requirements_file() -> None:

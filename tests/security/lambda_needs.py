@@ -4,7 +4,8 @@
   - its log group (``LoggingConfig.LogGroup``): ``logs:CreateLogStream``, ``logs:PutLogEvents``
     https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html
   - ``Tracing: Active``: ``xray:PutTraceSegments``, ``xray:PutTelemetryRecords`` (no resource-level
-    permission) https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html
+    permission) https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html; ``Disabled`` (the
+    template's ``Tracing`` parameter) or no ``Tracing``: none, SAM then sets no ``TracingConfig``
   - an SQS event source: ``sqs:ReceiveMessage``, ``sqs:DeleteMessage``, ``sqs:GetQueueAttributes``
     on that queue https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
 - Encryption of what the code writes to: a topic or queue under a customer managed key needs
@@ -40,11 +41,14 @@ def lambda_needs(function: LambdaFunction, stack: Stack) -> list[Need]:
     if present:
         raise NotImplementedError(f"{function.logical_id}: derive the needs of {present} first")
     needs = _log_needs(function, stack)
-    if properties.get("Tracing") == "Active":
+    tracing = properties.get("Tracing", "Disabled")
+    if tracing == "Active":
         needs += [
             Need(f"xray:{action}", ANY_RESOURCE, "Tracing: Active")
             for action in ("PutTraceSegments", "PutTelemetryRecords")
         ]
+    elif tracing != "Disabled":
+        raise NotImplementedError(f"{function.logical_id}: derive the needs of Tracing {tracing}")
     for name, event in properties.get("Events", {}).items():
         needs += _event_needs(function, stack, name, event)
     return needs

@@ -121,3 +121,24 @@ def test_given_an_encrypted_topic_or_queue_when_the_code_sends_to_it_then_only_i
     for action in ("kms:GenerateDataKey", "kms:Decrypt"):
         resources = {r for grant in function.grants_of(action) for r in grant.resources}
         assert resources == {need.resource for need in needs if need.action == action}
+
+
+@pytest.mark.parametrize(("stack", "function"), FUNCTIONS, ids=FUNCTION_IDS)
+def test_given_the_tracing_parameter_when_rendered_then_xray_is_granted_exactly_when_traced(
+    stack: Stack, function: LambdaFunction
+) -> None:
+    # Given the stack's Tracing parameter (Active by default, Disabled in the *-untraced stacks)
+    tracing = stack.rendered.parameters["Tracing"]
+    # When the function and its role are rendered
+    xray = {action for action in function.granted_actions if action.startswith("xray:")}
+    # Then the function traces as chosen, and its role may write traces only then
+    assert function.properties["Tracing"] == tracing
+    if tracing == "Active":
+        assert xray == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+    else:
+        assert xray == set(), f"{function.logical_id} grants X-Ray with Tracing={tracing}"
+
+
+def test_both_tracing_choices_are_checked() -> None:
+    choices = {stack.rendered.parameters["Tracing"] for stack, _ in FUNCTIONS}
+    assert choices == {"Active", "Disabled"}
