@@ -99,6 +99,40 @@ def test_given_six_storage_gateway_copies_into_lag_when_advanced_then_five_run(
     assert _states(backup, jobs) == {"RUNNING": 5, "CREATED": 1}
 
 
+def test_given_a_full_lag_quota_for_ebs_then_waiting_s3_copies_behind_it_still_start(
+    backup: Any, vaults: Vaults, start_copy: StartCopy
+) -> None:
+    # Given 25 EBS copies into LAG (quota 20) created before 3 S3 copies into the managed vault
+    ebs = [
+        start_copy(emulator.seed_recovery_point(vaults.daily, resource_type="EBS"), vaults.lag)
+        for _ in range(25)
+    ]
+    s3 = [
+        start_copy(emulator.seed_recovery_point(vaults.daily, resource_type="S3"), vaults.managed)
+        for _ in range(3)
+    ]
+    # When
+    emulator.advance_jobs()
+    # Then the EBS lane stops at its quota and the S3 lane behind it is not skipped
+    assert _states(backup, ebs) == {"RUNNING": 20, "CREATED": 5}
+    assert _states(backup, s3) == {"RUNNING": 3}
+
+
+def test_given_a_waiting_copy_when_a_running_one_finishes_then_it_takes_the_freed_slot(
+    backup: Any, vaults: Vaults, start_copy: StartCopy
+) -> None:
+    # Given 21 EBS copies into LAG: 20 run, one waits
+    jobs = [
+        start_copy(emulator.seed_recovery_point(vaults.daily, resource_type="EBS"), vaults.lag)
+        for _ in range(21)
+    ]
+    emulator.advance_jobs()
+    # When the clock passes every running copy's end
+    emulator.advance_clock(hours=24)
+    # Then the waiting one ran too, in the slot a finished copy freed
+    assert _states(backup, jobs) == {"COMPLETED": 21}
+
+
 def test_given_copies_held_in_created_when_settled_then_they_stay_created(
     backup: Any, vaults: Vaults, start_copy: StartCopy
 ) -> None:
