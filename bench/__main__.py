@@ -30,7 +30,7 @@ def _measurements(args: argparse.Namespace) -> dict[str, Callable[[], list[Resul
         "warm": lambda: warm_cost(records, repeats=3 if args.quick else 5),
         "calls": lambda: calls_per_outcome(records),
         "memory": lambda: peak_memory(records),
-        "burst": lambda: burst(args.burst or (200 if args.quick else 1000)),
+        "burst": lambda: burst(args.burst or (200 if args.quick else 10_000)),
         "reconcile": lambda: reconcile_scan(10_000 if args.quick else 100_000),
         "demo": lambda: demo_day(10 if args.quick else 50),
     }

@@ -36,9 +36,21 @@ def _once(target: str, environment: dict[str, str]) -> dict[str, float]:
     return answer
 
 
+# The template's default (X-Ray on), then Tracing=Disabled: no Tracer, no X-Ray SDK import.
+VARIANTS = {"": {}, " (Tracing=Disabled)": {"Tracing": "Disabled"}}
+
+
 def cold_starts(runs: int) -> list[Result]:
+    return [
+        result
+        for label, parameters in VARIANTS.items()
+        for result in _cold_starts(runs, label, parameters)
+    ]
+
+
+def _cold_starts(runs: int, label: str, parameters: dict[str, str]) -> list[Result]:
     results = []
-    for function in template_functions():
+    for function in template_functions(parameters):
         handler, baseline = [], []
         for _ in range(runs):  # alternate, so drift in the machine's load hits both alike
             handler.append(_once(function.module, function.environment)["seconds"])
@@ -46,7 +58,7 @@ def cold_starts(runs: int) -> list[Result]:
         factories = _once(function.module, function.environment)["factories"]
         results.append(
             Result(
-                f"cold start: {function.name}",
+                f"cold start: {function.name}{label}",
                 statistics.median(handler) * 1000,
                 "ms",
                 statistics.median(baseline) * 1000,

@@ -18,9 +18,10 @@ class BenchedFunction:
     memory_mb: int
 
 
-def template_functions() -> list[BenchedFunction]:
-    """Every function of the primary stack, with its environment as CloudFormation renders it."""
-    stack = stack_for("bench", {})
+def template_functions(parameters: dict[str, str] | None = None) -> list[BenchedFunction]:
+    """Every function of the primary stack, with its environment as CloudFormation renders it
+    (template defaults unless ``parameters`` say otherwise)."""
+    stack = stack_for("bench", parameters or {})
     return [
         BenchedFunction(
             function.logical_id,
