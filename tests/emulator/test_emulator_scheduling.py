@@ -25,6 +25,16 @@ def _states(backup: Any, job_ids: list[str]) -> dict[str, int]:
     return counts
 
 
+def _copies(
+    start_copy: StartCopy, source: str, resource_type: str, target: str, n: int
+) -> list[str]:
+    """``n`` copy jobs, each of a new recovery point of its own resource."""
+    return [
+        start_copy(emulator.seed_recovery_point(source, resource_type=resource_type), target)
+        for _ in range(n)
+    ]
+
+
 def test_given_two_copies_of_one_resource_when_advanced_then_the_second_waits_in_created(
     backup: Any, vaults: Vaults, start_copy: StartCopy
 ) -> None:
@@ -59,10 +69,7 @@ def test_given_101_fully_managed_copies_when_advanced_then_100_run_and_one_waits
     backup: Any, vaults: Vaults, start_copy: StartCopy
 ) -> None:
     # Given (aws-backup-limits.html: 100 concurrent copies per destination Region)
-    jobs = [
-        start_copy(emulator.seed_recovery_point(vaults.daily, resource_type="S3"), vaults.managed)
-        for _ in range(101)
-    ]
+    jobs = _copies(start_copy, vaults.daily, "S3", vaults.managed, 101)
     # When
     emulator.advance_jobs()
     # Then
@@ -73,10 +80,7 @@ def test_given_21_ebs_copies_into_lag_when_advanced_then_20_run_and_one_waits(
     backup: Any, vaults: Vaults, start_copy: StartCopy
 ) -> None:
     # Given (aws-backup-limits.html: 20 concurrent EBS copies into LAG vaults)
-    jobs = [
-        start_copy(emulator.seed_recovery_point(vaults.daily, resource_type="EBS"), vaults.lag)
-        for _ in range(21)
-    ]
+    jobs = _copies(start_copy, vaults.daily, "EBS", vaults.lag, 21)
     # When
     emulator.advance_jobs()
     # Then
@@ -87,12 +91,7 @@ def test_given_six_storage_gateway_copies_into_lag_when_advanced_then_five_run(
     backup: Any, vaults: Vaults, start_copy: StartCopy
 ) -> None:
     # Given (aws-backup-limits.html: 5 concurrent Storage Gateway copies into LAG vaults)
-    jobs = [
-        start_copy(
-            emulator.seed_recovery_point(vaults.daily, resource_type="Storage Gateway"), vaults.lag
-        )
-        for _ in range(6)
-    ]
+    jobs = _copies(start_copy, vaults.daily, "Storage Gateway", vaults.lag, 6)
     # When
     emulator.advance_jobs()
     # Then
@@ -103,14 +102,8 @@ def test_given_a_full_lag_quota_for_ebs_then_waiting_s3_copies_behind_it_still_s
     backup: Any, vaults: Vaults, start_copy: StartCopy
 ) -> None:
     # Given 25 EBS copies into LAG (quota 20) created before 3 S3 copies into the managed vault
-    ebs = [
-        start_copy(emulator.seed_recovery_point(vaults.daily, resource_type="EBS"), vaults.lag)
-        for _ in range(25)
-    ]
-    s3 = [
-        start_copy(emulator.seed_recovery_point(vaults.daily, resource_type="S3"), vaults.managed)
-        for _ in range(3)
-    ]
+    ebs = _copies(start_copy, vaults.daily, "EBS", vaults.lag, 25)
+    s3 = _copies(start_copy, vaults.daily, "S3", vaults.managed, 3)
     # When
     emulator.advance_jobs()
     # Then the EBS lane stops at its quota and the S3 lane behind it is not skipped
@@ -122,10 +115,7 @@ def test_given_a_waiting_copy_when_a_running_one_finishes_then_it_takes_the_free
     backup: Any, vaults: Vaults, start_copy: StartCopy
 ) -> None:
     # Given 21 EBS copies into LAG: 20 run, one waits
-    jobs = [
-        start_copy(emulator.seed_recovery_point(vaults.daily, resource_type="EBS"), vaults.lag)
-        for _ in range(21)
-    ]
+    jobs = _copies(start_copy, vaults.daily, "EBS", vaults.lag, 21)
     emulator.advance_jobs()
     # When the clock passes every running copy's end
     emulator.advance_clock(hours=24)
