@@ -25,13 +25,14 @@ def _measurements(args: argparse.Namespace) -> dict[str, Callable[[], list[Resul
     from bench.warm import calls_per_outcome, warm_cost  # noqa: PLC0415
 
     records = 200 if args.quick else 1000
+    points = 10_000 if args.quick else 100_000
     return {
         "cold": lambda: cold_starts(runs=15),
         "warm": lambda: warm_cost(records, repeats=3 if args.quick else 5),
         "calls": lambda: calls_per_outcome(records),
-        "memory": lambda: peak_memory(records),
+        "memory": lambda: peak_memory(records, points),
         "burst": lambda: burst(args.burst or (200 if args.quick else 10_000)),
-        "reconcile": lambda: reconcile_scan(10_000 if args.quick else 100_000),
+        "reconcile": lambda: reconcile_scan(points),
         "demo": lambda: demo_day(10 if args.quick else 50),
     }
 

@@ -95,12 +95,24 @@ def _bare(aws: CannedAws) -> None:
                 break
 
 
-def reconcile_scan(points: int, repeats: int = 3) -> list[Result]:
+def scanning(points: int) -> tuple[Reconciler, CannedAws, int]:
+    """A reconciler over ``points`` protected recovery points spread over the source vaults."""
     per_vault = points // len(SOURCE_VAULTS)
     aws = canned_aws()
     aws.answer("backup", "ListRecoveryPointsByBackupVault", _listing(per_vault))
     aws.answer("dynamodb", "Query", _protected)
-    reconciler, request = _reconciler(aws), RunRequest(Mode.HEAL)
+    return _reconciler(aws), aws, per_vault
+
+
+def scan_once(points: int) -> None:
+    """One healing run over ``points`` recovery points (the memory worker's workload)."""
+    reconciler, _, _ = scanning(points)
+    reconciler.run(RunRequest(Mode.HEAL))
+
+
+def reconcile_scan(points: int, repeats: int = 3) -> list[Result]:
+    reconciler, aws, per_vault = scanning(points)
+    request = RunRequest(Mode.HEAL)
     walls, bare = [], []
     for _ in range(repeats):
         started = time.perf_counter()

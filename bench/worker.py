@@ -3,8 +3,9 @@
 - ``cold <module>``: import a handler module and build its wiring (its cached, argument-free
   ``*_dependencies`` factories: settings and clients), or ``cold baseline``: ``import boto3;
   boto3.client("backup")``. Prints the seconds it took.
-- ``memory <copy|tracking> <records> <rss|python>``: one batch through a handler with AWS
-  answered in memory; prints the process's peak RSS, or the peak of Python allocations.
+- ``memory <copy|tracking|reconcile> <size> <rss|python>``: one batch of ``size`` records through
+  a handler, or one reconcile run over ``size`` recovery points, with AWS answered in memory;
+  prints the process's peak RSS, or the peak of Python allocations.
 """
 
 from __future__ import annotations
@@ -50,15 +51,26 @@ def cold(target: str) -> dict[str, Any]:
 def memory(handler: str, records: int, how: str) -> dict[str, Any]:
     """``rss``: the process's peak resident memory; ``python``: tracemalloc's peak
     (separate runs: tracing allocations inflates the RSS)."""
-    from bench.batches import run_batch  # noqa: PLC0415 - after the interpreter's own start
-
+    workload = _workload(handler)
     if how == "python":
         tracemalloc.start()
-        run_batch(handler, records)
+        workload(records)
         return {"python_peak_mb": tracemalloc.get_traced_memory()[1] / 2**20}
     before = peak_rss_mb()
-    run_batch(handler, records)
+    workload(records)
     return {"rss_peak_mb": peak_rss_mb(), "rss_before_batch_mb": before}
+
+
+def _workload(handler: str) -> Callable[[int], None]:
+    """``copy``/``tracking``: one SQS batch of that many records; ``reconcile``: one healing run
+    over that many recovery points. Imported after the interpreter's own start."""
+    if handler == "reconcile":
+        from bench.reconcile_scan import scan_once  # noqa: PLC0415
+
+        return scan_once
+    from bench.batches import run_batch  # noqa: PLC0415
+
+    return lambda records: run_batch(handler, records)
 
 
 def peak_rss_mb() -> float:
