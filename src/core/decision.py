@@ -89,7 +89,7 @@ def decide(
     not depend on any customer key, and a LAG vault would refuse the copy anyway
     (lag-vault-primary-backup.html: the source must be CMK-encrypted or unencrypted).
     """
-    skip = _skip_from_facts(event, facts)
+    skip = skip_from_facts(event, facts)
     if skip is not None:
         return skip
     if source_key_manager is KeyManager.AWS:
@@ -165,7 +165,8 @@ def idempotency_token(recovery_point_arn: str, destination_vault_arn: str, attem
     return str(uuid.uuid5(_TOKEN_NAMESPACE, name))
 
 
-def _skip_from_facts(event: RecoveryPointEvent, facts: RecoveryPointFacts) -> Decision | None:
+def skip_from_facts(event: RecoveryPointEvent, facts: RecoveryPointFacts) -> Decision | None:
+    """The skip a recovery point's own facts call for (status, storage class, ...), if any."""
     if facts.status not in _COPYABLE_STATUSES:
         return _skip(
             event, Reason.SKIP_NOT_AVAILABLE, f"recovery point is {facts.status}", facts.arn

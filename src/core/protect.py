@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from core.config import Settings
 from core.copy_jobs import KeyManager
-from core.decision import decide, screen_event, screen_recovery_point
+from core.decision import decide, screen_event, screen_recovery_point, skip_from_facts
 from core.errors import PermanentError
 from core.ledger_states import state_for_skip
 from core.models import Decision, Origin, RecoveryPointEvent
@@ -116,6 +116,11 @@ class RecoveryPointCopier:
         if screened is not None:
             return screened
         facts = self.backup.describe_recovery_point(event.vault_name, recovery_point_arn)
+        # A recovery point skipped for what it is (cold, still being created, ...) needs no plan
+        # lookup and no DescribeKey.
+        skipped = skip_from_facts(event, facts)
+        if skipped is not None:
+            return skipped
         return decide(
             event,
             facts,

@@ -149,12 +149,14 @@ def test_given_a_cold_recovery_point_when_protected_then_it_costs_one_describe_a
 ) -> None:
     # Given a recovery point already in cold storage
     backup = FakeBackup(facts={EBS_SNAPSHOT: make_facts(storage_class=StorageClass.COLD)})
-    ledger = FakeLedger()
+    ledger, keys = FakeLedger(), FakeKeys()
+    copy_service = CopyService(settings=settings, backup=backup, ledger=ledger, keys=keys)
     # When protected
-    outcome = service(settings, backup, ledger).protect(make_event())
-    # Then it is unprotectable, found with one DescribeRecoveryPoint, and never claimed
+    outcome = copy_service.protect(make_event())
+    # Then it is unprotectable, found with one DescribeRecoveryPoint (no DescribeKey), never claimed
     assert outcome.decision.reason is Reason.SKIP_COLD
     assert backup.calls == Counter({"DescribeRecoveryPoint": 1})
+    assert keys.calls == Counter()
     entry = ledger.get(EBS_SNAPSHOT, NO_DESTINATION)
     assert entry is not None
     assert entry.state is LedgerState.UNPROTECTABLE
