@@ -17,8 +17,9 @@ from typing import Any
 
 from adapters import clients
 from tests.adversarial.canned_aws import CannedAws
-from tests.adversarial.copy_path_answers import healthy_copy_path
-from tests.adversarial.lambda_runtime import FakeLambdaContext, handler_environment, sqs_record
+from tests.adversarial.copy_path_answers import healthy_copy_path, healthy_tracking_path
+from tests.adversarial.lambda_runtime import handler_environment, sqs_record
+from tests.lambda_context import FakeLambdaContext
 from tests.samples import ACCOUNT, REGION, read_event
 
 BACKUP_EVENT = read_event("backup-completed-ebs-lag-plan.json")
@@ -64,21 +65,7 @@ def canned_aws() -> CannedAws:
     aws = CannedAws(REGION, clients._CONFIG)
     aws.record_requests = False
     healthy_copy_path(aws, ACCOUNT)
-    aws.answer(
-        "backup",
-        "DescribeCopyJob",
-        lambda p: {
-            "CopyJob": {
-                "CopyJobId": p["CopyJobId"],
-                "State": "COMPLETED",
-                "DestinationEncryptionKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/aws-backup",
-            }
-        },
-    )
-    aws.answer(
-        "kms", "DescribeKey", lambda p: {"KeyMetadata": {"KeyId": p["KeyId"], "KeyManager": "AWS"}}
-    )
-    aws.answer("sns", "Publish", lambda _: {"MessageId": "alert"})
+    healthy_tracking_path(aws, ACCOUNT)
     return aws
 
 

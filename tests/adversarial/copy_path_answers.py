@@ -45,6 +45,27 @@ def healthy_copy_path(aws: CannedAws, account: str) -> None:
     aws.answer("sqs", "SendMessage", send_message)
 
 
+def healthy_tracking_path(aws: CannedAws, account: str) -> None:
+    """Answers for the tracking handler's own calls: every copy completes under the AWS-owned
+    key of AWS Backup, so it verifies; alerts publish."""
+    key = f"arn:aws:kms:{aws.region}:{account}:key/aws-backup"
+    aws.answer(
+        "backup",
+        "DescribeCopyJob",
+        lambda p: {
+            "CopyJob": {
+                "CopyJobId": p["CopyJobId"],
+                "State": "COMPLETED",
+                "DestinationEncryptionKeyArn": key,
+            }
+        },
+    )
+    aws.answer(
+        "kms", "DescribeKey", lambda p: {"KeyMetadata": {"KeyId": p["KeyId"], "KeyManager": "AWS"}}
+    )
+    aws.answer("sns", "Publish", lambda _: {"MessageId": "alert"})
+
+
 def describe_recovery_point(params: dict[str, Any]) -> dict[str, Any]:
     return {
         "RecoveryPointArn": params["RecoveryPointArn"],

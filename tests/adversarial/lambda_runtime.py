@@ -7,7 +7,6 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -21,17 +20,6 @@ POWERTOOLS_ENV = {
     "POWERTOOLS_SERVICE_NAME": "adversarial",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 }
-
-
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    function_name: str = "HandlerUnderTest"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:HandlerUnderTest"
-    aws_request_id: str = "0f8e2b6c-3d1a-4c5b-9e7f-1a2b3c4d5e6f"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 def sqs_record(

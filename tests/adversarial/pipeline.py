@@ -28,7 +28,8 @@ from moto import mock_aws
 import emulator
 from adapters import clients
 from tests.adversarial.canned_aws import NO_RETRIES
-from tests.adversarial.lambda_runtime import FakeLambdaContext, handler_environment, sqs_record
+from tests.adversarial.lambda_runtime import handler_environment, sqs_record
+from tests.lambda_context import FakeLambdaContext
 from tests.samples import ACCOUNT, REGION, vault_arn
 from tests.tracking_fakes import create_tracking_ledger_table
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.adversarial.canned_aws import CannedAws
-from tests.adversarial.copy_path_answers import healthy_copy_path
+from tests.adversarial.copy_path_answers import healthy_copy_path, healthy_tracking_path
 from tests.adversarial.event_strategies import (
     BACKUP_BREAKERS,
     COPY_BREAKERS,
@@ -27,11 +27,11 @@ from tests.adversarial.event_strategies import (
     malformed,
 )
 from tests.adversarial.lambda_runtime import (
-    FakeLambdaContext,
     failed_ids,
     handler_environment,
     sqs_batch,
 )
+from tests.lambda_context import FakeLambdaContext
 from tests.samples import ACCOUNT, REGION
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
@@ -43,21 +43,7 @@ Batch = list[tuple[bool, str]]  # (is it good, body)
 def handlers() -> Iterator[tuple[ModuleType, ModuleType, CannedAws]]:
     aws = CannedAws(REGION)
     healthy_copy_path(aws, ACCOUNT)
-    aws.answer(
-        "backup",
-        "DescribeCopyJob",
-        lambda p: {
-            "CopyJob": {
-                "CopyJobId": p["CopyJobId"],
-                "State": "COMPLETED",
-                "DestinationEncryptionKeyArn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/aws-backup",
-            }
-        },
-    )
-    aws.answer(
-        "kms", "DescribeKey", lambda p: {"KeyMetadata": {"KeyId": p["KeyId"], "KeyManager": "AWS"}}
-    )
-    aws.answer("sns", "Publish", lambda _: {"MessageId": "alert"})
+    healthy_tracking_path(aws, ACCOUNT)
     with handler_environment() as (copy_handler, tracking_handler), aws.installed():
         yield copy_handler, tracking_handler, aws
 

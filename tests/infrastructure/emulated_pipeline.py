@@ -26,6 +26,7 @@ from moto import mock_aws
 
 import emulator
 from tests.infrastructure.ledger_table import create_table_from_template
+from tests.lambda_context import FakeLambdaContext
 from tests.samples import read_event
 from tests.template_loader import TEMPLATE_PATH, render
 
@@ -44,17 +45,6 @@ _TEST_ENVIRONMENT = {
     "MOTO_ACCOUNT_ID": ACCOUNT,
     "POWERTOOLS_TRACE_DISABLED": "1",
 }
-
-
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    function_name: str
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:emf-check"
-    aws_request_id: str = "6f1c2d3e-4a5b-4c6d-8e7f-8091a2b3c4d5"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 @dataclass

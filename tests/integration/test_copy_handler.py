@@ -21,6 +21,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
+from tests.lambda_context import FakeLambdaContext
 from tests.samples import (
     ACCOUNT,
     COPY_ROLE_ARN,
@@ -46,19 +47,6 @@ DR_COPY = read_event("copy-completed-into-dr-vault.json")
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
 
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    """The attributes Powertools reads from the Lambda context."""
-
-    function_name: str = "CopyFunction"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:CopyFunction"
-    aws_request_id: str = "52fdfc07-2182-454f-963f-5f0f9a621d72"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
 @dataclass
 class Aws:
     handler: ModuleType
@@ -68,7 +56,9 @@ class Aws:
     dlq_url: str
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self.handler.lambda_handler(event, FakeLambdaContext())
+        result: dict[str, Any] = self.handler.lambda_handler(
+            event, FakeLambdaContext(function_name="CopyFunction")
+        )
         return result
 
     def parked(self) -> list[dict[str, Any]]:

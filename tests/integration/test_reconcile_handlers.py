@@ -20,23 +20,12 @@ from moto import mock_aws
 
 import emulator
 from tests.integration.reconciler_estate import Estate, build_estate
-from tests.samples import ACCOUNT, REGION, read_event
+from tests.lambda_context import FakeLambdaContext
+from tests.samples import ACCOUNT, read_event
 
 START = datetime(2026, 10, 19, 0, 0, tzinfo=UTC)
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
-
-
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    remaining_milliseconds: int = 60_000
-    function_name: str = "ReconcilerFunction"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ReconcilerFunction"
-    aws_request_id: str = "6f1b0c2e-8a7d-4c39-9e51-0d2c3b4a5f60"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_milliseconds
 
 
 @dataclass
@@ -49,12 +38,17 @@ class Handlers:
     def scheduled(self, remaining_milliseconds: int = 60_000) -> dict[str, Any]:
         event = read_event("scheduled-reconcile.json")
         result: dict[str, Any] = self.reconcile.lambda_handler(
-            event, FakeLambdaContext(remaining_milliseconds)
+            event,
+            FakeLambdaContext(
+                "ReconcilerFunction", 512, remaining_milliseconds=remaining_milliseconds
+            ),
         )
         return result
 
     def key_event(self, event: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self.key_guard.lambda_handler(event, FakeLambdaContext())
+        result: dict[str, Any] = self.key_guard.lambda_handler(
+            event, FakeLambdaContext("KeyGuardFunction")
+        )
         return result
 
     def alerts(self) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from core.decision import decide
 from core.errors import ConfigError
 from tests.adversarial.lambda_runtime import sqs_record
 from tests.fakes import facts_for_vault, make_event
+from tests.lambda_context import FakeLambdaContext
 from tests.samples import ACCOUNT, LAG_VAULT_ARN, LEDGER_TABLE, PARKING_QUEUE, REGION, read_event
 from tests.sqs_clock import SqsClock, frozen_sqs_clock
 from tests.tracking_fakes import CUSTOMER_KEY, create_tracking_ledger_table
@@ -43,17 +44,6 @@ TRACKING_QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{TRACKING_QUEUE}"
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
 
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    function_name: str = "TrackingFunction"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:TrackingFunction"
-    aws_request_id: str = "9a1f0c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
 @dataclass
 class Aws:
     handler: ModuleType
@@ -66,7 +56,9 @@ class Aws:
     environment: dict[str, str]
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self.handler.lambda_handler(event, FakeLambdaContext())
+        result: dict[str, Any] = self.handler.lambda_handler(
+            event, FakeLambdaContext(function_name="TrackingFunction")
+        )
         return result
 
     def copy_started(self, event: dict[str, Any], job: str | None, attempt: int = 1) -> None:

@@ -20,12 +20,12 @@ from hypothesis import strategies as st
 from tests.adversarial.canned_aws import CannedAws
 from tests.adversarial.copy_path_answers import CREATED, copy_requests, healthy_copy_path
 from tests.adversarial.lambda_runtime import (
-    FakeLambdaContext,
     failed_ids,
     handler_environment,
     sqs_batch,
     sqs_record,
 )
+from tests.lambda_context import FakeLambdaContext
 from tests.samples import (
     ACCOUNT,
     COPY_ROLE_ARN,

@@ -31,7 +31,7 @@ module = importlib.import_module(sys.argv[1])
 from handlers.observability import tracer
 answer = None
 if sys.argv[1] == "handlers.key_guard_handler":
-    from tests.adversarial.lambda_runtime import FakeLambdaContext
+    from tests.lambda_context import FakeLambdaContext
     from tests.samples import read_event
     event = read_event("kms-malformed-no-key-id.json")
     answer = module.lambda_handler(event, FakeLambdaContext())
