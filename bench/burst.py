@@ -9,8 +9,10 @@ recovery point, copy and tracking handlers together.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
+from contextlib import redirect_stdout
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -65,7 +67,11 @@ def _drain(quota: int) -> tuple[float, float, int]:
 
 def burst(count: int) -> list[Result]:
     started = time.perf_counter()
-    with pipeline(config={"fully_managed_copy_quota": QUOTA}) as made:
+    with (
+        open(os.devnull, "w", encoding="utf-8") as sink,
+        redirect_stdout(sink),  # the handlers' metrics (EMF), one line per decision and result
+        pipeline(config={"fully_managed_copy_quota": QUOTA}) as made,
+    ):
         made.add_plan("plain-plan", buckets(count))
         calls = _count_calls(made)
         made.back_up()
