@@ -137,12 +137,12 @@ def _counting_environ_reads() -> Iterator[Counter[str]]:
 
 
 def calls_per_outcome(records: int) -> list[Result]:
-    from handlers import dependencies  # noqa: PLC0415
+    from handlers import copy_wiring  # noqa: PLC0415
 
     aws = canned_aws()
     loads: list[int] = []
-    original_load = dependencies.load_settings
-    dependencies.load_settings = lambda env: (loads.append(1), original_load(env))[1]  # type: ignore[assignment]
+    original_load = copy_wiring.load_settings
+    copy_wiring.load_settings = lambda env: (loads.append(1), original_load(env))[1]  # type: ignore[assignment]
     try:
         with wired(aws) as handlers:
             handler = handlers["copy"]
@@ -156,7 +156,7 @@ def calls_per_outcome(records: int) -> list[Result]:
             invoke(handler, sqs_event(copy_bodies(records, vault="not-a-source")))
             skipped = Counter({f"{s}:{o}": n / records for (s, o), n in aws.calls.items()})
     finally:
-        dependencies.load_settings = original_load  # type: ignore[assignment]
+        copy_wiring.load_settings = original_load  # type: ignore[assignment]
     return _call_results(copied, skipped, len(loads) / records, reads, records)
 
 

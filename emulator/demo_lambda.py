@@ -205,7 +205,7 @@ class LambdaRuntime:
 
     @staticmethod
     def _forget_wiring() -> None:
-        """Call ``reset()`` of every loaded wiring module (handlers.dependencies,
+        """Call ``reset()`` of every loaded wiring module (handlers.copy_wiring,
         adapters.clients, handlers.reconcile_wiring, ...): each forgets its per-container cache.
         Modules not loaded yet have nothing cached."""
         for name, module in list(sys.modules.items()):

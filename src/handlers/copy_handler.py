@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from core.errors import PermanentError
 from core.events import decode_body, parse_recovery_point_event
-from handlers.dependencies import copy_dependencies
+from handlers.copy_wiring import copy_dependencies
 from handlers.observability import count_decision, count_rejection, logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS)

@@ -28,7 +28,6 @@ from core.copy_events import parse_copy_job_update
 from core.errors import OrchestratorError, PermanentError
 from core.events import decode_body
 from core.tracking import TrackingOutcome
-from handlers.dependencies import tracking_dependencies
 from handlers.observability import (
     count_copy_failure,
     count_copy_result,
@@ -37,6 +36,7 @@ from handlers.observability import (
     metrics,
     tracer,
 )
+from handlers.tracking_wiring import tracking_dependencies
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

@@ -83,10 +83,17 @@ def handler_environment(**overrides: str) -> Iterator[tuple[ModuleType, ModuleTy
     region = {"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
     with environment({**SETTINGS_ENV, **POWERTOOLS_ENV, **overrides, **region}):
         # Imported once the environment is set: Powertools reads it when the module loads.
-        from handlers import copy_handler, dependencies, tracking_handler  # noqa: PLC0415
+        from handlers import (  # noqa: PLC0415
+            copy_handler,
+            copy_wiring,
+            tracking_handler,
+            tracking_wiring,
+        )
 
-        dependencies.reset()
+        copy_wiring.reset()
+        tracking_wiring.reset()
         try:
             yield copy_handler, tracking_handler
         finally:
-            dependencies.reset()
+            copy_wiring.reset()
+            tracking_wiring.reset()

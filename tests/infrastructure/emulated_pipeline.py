@@ -157,7 +157,8 @@ class _Scenario:
         environment = self.stack.attribute(function, "EnvironmentVariables")
         for name, value in environment.items():
             self.patch.setenv(name, str(value))
-        for wiring in ("handlers.dependencies", "handlers.reconcile_wiring"):
+        wirings = ("handlers.copy_wiring", "handlers.tracking_wiring", "handlers.reconcile_wiring")
+        for wiring in wirings:
             importlib.import_module(wiring).reset()  # settings and clients are cached per container
         handler: Callable[..., Any] = importlib.import_module(module).lambda_handler
         return handler

@@ -158,13 +158,13 @@ def aws(monkeypatch: pytest.MonkeyPatch, settings_env: dict[str, str]) -> Iterat
             monkeypatch.setenv(name, value)
         # Imported once the environment is set: Powertools reads it when the module loads.
         from adapters import clients  # noqa: PLC0415
-        from handlers import copy_handler, dependencies  # noqa: PLC0415
+        from handlers import copy_handler, copy_wiring  # noqa: PLC0415
 
-        dependencies.reset()
+        copy_wiring.reset()
         with Stubber(clients.backup()) as backup:
             yield Aws(copy_handler, backup, dynamodb, sqs, dlq_url)
             backup.assert_no_pending_responses()
-        dependencies.reset()
+        copy_wiring.reset()
 
 
 # --- The mixed batch ---------------------------------------------------------------------------

@@ -141,15 +141,15 @@ def aws(monkeypatch: pytest.MonkeyPatch, settings_env: dict[str, str]) -> Iterat
             monkeypatch.setenv(name, value)
         # Imported once the environment is set: Powertools reads it when the module loads.
         from adapters import clients  # noqa: PLC0415
-        from handlers import dependencies, tracking_handler  # noqa: PLC0415
+        from handlers import tracking_handler, tracking_wiring  # noqa: PLC0415
 
-        dependencies.reset()
+        tracking_wiring.reset()
         ledger = DynamoLedger(dynamodb, LEDGER_TABLE)
         with Stubber(clients.backup()) as backup, Stubber(clients.kms()) as kms:
             yield Aws(tracking_handler, backup, kms, ledger, sqs, dlq_url, alerts_url, environment)
             backup.assert_no_pending_responses()
             kms.assert_no_pending_responses()
-        dependencies.reset()
+        tracking_wiring.reset()
 
 
 def test_given_a_bare_running_event_when_invoked_then_the_planned_copy_is_started(aws: Aws) -> None:
@@ -353,9 +353,9 @@ def test_given_the_visibility_cannot_be_changed_when_a_copy_waits_then_it_still_
 def test_given_no_alert_topic_when_invoked_then_it_fails_naming_the_variable(
     aws: Aws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from handlers import dependencies  # noqa: PLC0415
+    from handlers import tracking_wiring  # noqa: PLC0415
 
     monkeypatch.setenv("ALERT_TOPIC_ARN", "")
-    dependencies.reset()
+    tracking_wiring.reset()
     with pytest.raises(ConfigError, match="ALERT_TOPIC_ARN"):
         aws.invoke(RUNNING)

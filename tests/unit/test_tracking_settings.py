@@ -31,5 +31,5 @@ def test_given_an_alert_topic_that_is_not_sns_when_loaded_then_it_fails() -> Non
 
 
 def test_given_no_alert_topic_when_loaded_then_the_copy_function_still_starts() -> None:
-    # Only the tracking function needs the topic; its wiring checks that (handlers.dependencies)
+    # Only the tracking function needs the topic; its wiring checks that (handlers.tracking_wiring)
     assert load_settings({**SETTINGS_ENV, "ALERT_TOPIC_ARN": ""}).alert_topic_arn == ""

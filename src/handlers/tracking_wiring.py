@@ -1,4 +1,4 @@
-"""Wiring: settings and adapters built once per container (cold start), reused by every event."""
+"""Wiring of the tracking function: settings and adapters built once per container (cold start)."""
 
 from __future__ import annotations
 
@@ -18,26 +18,6 @@ from core.errors import ConfigError
 from core.key_verification import KeyVerifier
 from core.protect import CopyService
 from core.tracking import TrackingService
-
-
-@dataclass(frozen=True)
-class CopyDependencies:
-    settings: Settings
-    service: CopyService
-    parking: DeadLetterParking
-
-
-@cache
-def copy_dependencies() -> CopyDependencies:
-    settings = load_settings(os.environ)
-    service = CopyService(
-        settings=settings,
-        backup=BackupGateway(clients.backup()),
-        ledger=DynamoLedger(clients.dynamodb(), settings.ledger_table_name),
-        keys=KmsKeys(clients.kms()),
-    )
-    parking = DeadLetterParking(clients.sqs(), settings.parking_queue_url)
-    return CopyDependencies(settings, service, parking)
 
 
 @dataclass(frozen=True)
@@ -83,6 +63,5 @@ def _require_tracking_settings(settings: Settings) -> None:
 
 def reset() -> None:
     """Forget the wiring (tests change the environment between cases)."""
-    copy_dependencies.cache_clear()
     tracking_dependencies.cache_clear()
     clients.reset()
