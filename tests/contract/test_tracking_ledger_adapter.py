@@ -16,7 +16,7 @@ from core.config import Settings
 from core.copy_jobs import CopyJobUpdate, CopyResult
 from core.decision import decide
 from core.ledger_states import LedgerEntry, LedgerState
-from tests.fakes import EBS_SNAPSHOT, make_event, make_facts
+from tests.fakes import EBS_SNAPSHOT, ManualClock, make_event, make_facts
 from tests.samples import LAG_VAULT_ARN, LEDGER_TABLE, REGION, vault_arn
 from tests.tracking_fakes import COMPLETED, copy_update, create_tracking_ledger_table
 
@@ -24,21 +24,10 @@ START = datetime(2026, 10, 12, 7, 0, tzinfo=UTC)
 
 
 @dataclass
-class Clock:
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, minutes: int) -> None:
-        self.now += timedelta(minutes=minutes)
-
-
-@dataclass
 class Table:
     ledger: DynamoLedger
     client: Any
-    clock: Clock
+    clock: ManualClock
     settings: Settings
 
     def claim(self, attempt: int = 1, job: str | None = "job-1") -> LedgerEntry:
@@ -65,7 +54,7 @@ def table(settings: Settings) -> Iterator[Table]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
         create_tracking_ledger_table(client, LEDGER_TABLE)
-        clock = Clock()
+        clock = ManualClock(START)
         yield Table(DynamoLedger(client, LEDGER_TABLE, clock=clock), client, clock, settings)
 
 
@@ -243,7 +232,7 @@ def test_given_alert_bookkeeping_when_written_then_updated_at_does_not_move(tabl
     table.claim(job="job-1")
     table.ledger.record_copy_result(completed(), failed(alert="copy-failed"))
     before = table.entry().updated_at
-    table.clock.advance(30)
+    table.clock.advance(timedelta(minutes=30))
     table.ledger.take_pending_alert(EBS_SNAPSHOT, LAG_VAULT_ARN)
     assert table.entry().updated_at == before
 
@@ -256,7 +245,7 @@ def test_given_copies_in_progress_when_queried_then_only_those_before_the_cutoff
 ) -> None:
     # Given one copy started at 07:00 and a PLANNED one claimed at 09:00 for another snapshot
     table.claim(job="job-1")
-    table.clock.advance(120)
+    table.clock.advance(timedelta(minutes=120))
     other = make_event(recovery_point_arn="arn:aws:ec2:us-east-1::snapshot/snap-0ffffffffffffffff")
     decision = decide(other, make_facts(str(other.recovery_point_arn)), True, table.settings)
     table.ledger.claim(other, decision, 1)
@@ -285,7 +274,7 @@ def test_given_a_flagged_copy_that_moved_on_and_stuck_again_when_flagged_then_it
 ) -> None:
     # Given attempt 1 reported stuck, then retried: a new stuck period starts
     assert table.ledger.flag_stuck(table.claim(attempt=1, job="job-1"))
-    table.clock.advance(300)
+    table.clock.advance(timedelta(minutes=300))
     retried = table.claim(attempt=2, job="job-2")
     # Then the new period can be reported once
     assert table.ledger.flag_stuck(retried)

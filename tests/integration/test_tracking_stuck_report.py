@@ -17,7 +17,7 @@ from core.copy_jobs import CopyResult
 from core.decision import decide
 from core.ledger_states import LedgerState
 from core.stuck import StuckCopyReporter
-from tests.fakes import EBS_SNAPSHOT, make_event, make_facts
+from tests.fakes import EBS_SNAPSHOT, ManualClock, make_event, make_facts
 from tests.samples import LAG_VAULT_ARN, LEDGER_TABLE, REGION
 from tests.tracking_fakes import (
     RUNNING,
@@ -30,22 +30,11 @@ START = datetime(2026, 10, 12, 7, 0, tzinfo=UTC)
 
 
 @dataclass
-class Clock:
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, minutes: int) -> None:
-        self.now += timedelta(minutes=minutes)
-
-
-@dataclass
 class Stuck:
     ledger: DynamoLedger
     alerts: RecordingAlerts
     reporter: StuckCopyReporter
-    clock: Clock
+    clock: ManualClock
     settings: Settings
 
     def copy_started(self, recovery_point_arn: str = EBS_SNAPSHOT, job: str = "job-1") -> None:
@@ -58,7 +47,7 @@ class Stuck:
 def make_stuck(settings: Settings) -> Stuck:
     client = boto3.client("dynamodb", region_name=REGION)
     create_tracking_ledger_table(client, LEDGER_TABLE)
-    clock = Clock()
+    clock = ManualClock(START)
     ledger = DynamoLedger(client, LEDGER_TABLE, clock=clock)
     alerts = RecordingAlerts()
     reporter = StuckCopyReporter(settings=settings, ledger=ledger, alerts=alerts, clock=clock)
@@ -76,7 +65,7 @@ def test_given_a_copy_started_five_hours_ago_when_reported_then_one_stuck_alert(
 ) -> None:
     # Given a copy started at 07:00 and nothing since (STUCK_AFTER_MINUTES defaults to 240)
     stuck.copy_started()
-    stuck.clock.advance(300)
+    stuck.clock.advance(timedelta(minutes=300))
     # When the reconciler reports stuck copies
     report = stuck.reporter.report()
     # Then the copy is reported, once, with what a person needs
@@ -92,9 +81,9 @@ def test_given_a_copy_started_five_hours_ago_when_reported_then_one_stuck_alert(
 
 def test_given_a_stuck_copy_when_reported_on_every_run_then_it_alerts_once(stuck: Stuck) -> None:
     stuck.copy_started()
-    stuck.clock.advance(300)
+    stuck.clock.advance(timedelta(minutes=300))
     stuck.reporter.report()
-    stuck.clock.advance(60)
+    stuck.clock.advance(timedelta(minutes=60))
     again = stuck.reporter.report()
     # Still stuck, not reported again
     assert (len(again.stuck), len(again.newly_reported)) == (1, 0)
@@ -103,7 +92,7 @@ def test_given_a_stuck_copy_when_reported_on_every_run_then_it_alerts_once(stuck
 
 def test_given_a_copy_started_an_hour_ago_when_reported_then_nothing(stuck: Stuck) -> None:
     stuck.copy_started()
-    stuck.clock.advance(60)
+    stuck.clock.advance(timedelta(minutes=60))
     assert stuck.reporter.report().stuck == []
     assert stuck.alerts.published == []
 
@@ -115,7 +104,7 @@ def test_given_an_old_but_finished_copy_when_reported_then_nothing(stuck: Stuck)
     stuck.ledger.record_copy_result(
         done, CopyResult(LedgerState.PROTECTED, "key-aws-managed", "aws/backup", "job-1")
     )
-    stuck.clock.advance(600)
+    stuck.clock.advance(timedelta(minutes=600))
     assert stuck.reporter.report().stuck == []
 
 
@@ -123,7 +112,7 @@ def test_given_the_alert_topic_failing_when_reported_then_the_next_run_reports_i
     stuck: Stuck,
 ) -> None:
     stuck.copy_started()
-    stuck.clock.advance(300)
+    stuck.clock.advance(timedelta(minutes=300))
     stuck.alerts.errors.append(RuntimeError("SNS down"))
     with pytest.raises(RuntimeError):
         stuck.reporter.report()
@@ -135,5 +124,5 @@ def test_given_a_shorter_configured_age_when_reported_then_it_is_used(settings: 
     with mock_aws():
         stuck = make_stuck(replace(settings, stuck_after_minutes=30))
         stuck.copy_started()
-        stuck.clock.advance(45)
+        stuck.clock.advance(timedelta(minutes=45))
         assert len(stuck.reporter.report().stuck) == 1
