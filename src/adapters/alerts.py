@@ -19,9 +19,10 @@ from core.key_alerts import (
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
 
-# SNS names its throttling error "ThrottledException" (HTTP 429), which the shared table of
-# retryable codes does not list (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html).
-_SNS_TRANSIENT = frozenset({"ThrottledException", "KMSThrottlingException"})
+# SNS's own throttling error, ThrottledException (HTTP 429), is in the shared table of retryable
+# codes; KMS throttling the topic's key is transient for a publish only
+# (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html).
+_SNS_TRANSIENT = frozenset({"KMSThrottlingException"})
 
 
 class SnsAlerts:

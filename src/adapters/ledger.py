@@ -16,7 +16,13 @@ from botocore.exceptions import ClientError
 from adapters.aws_errors import error_code, translated
 from adapters.clock import utc_now
 from core.copy_jobs import CopyJobUpdate, CopyResult
-from core.ledger_states import ALLOWED_PREDECESSORS, CLAIM_LEASE, LedgerEntry, LedgerState
+from core.ledger_states import (
+    ALLOWED_PREDECESSORS,
+    CLAIM_LEASE,
+    IN_PROGRESS,
+    LedgerEntry,
+    LedgerState,
+)
 from core.models import Decision, RecoveryPointEvent
 
 if TYPE_CHECKING:
@@ -28,7 +34,6 @@ SKIP_RETENTION = timedelta(days=400)  # long enough to explain a monthly recover
 COPY_RETENTION_MARGIN = timedelta(days=30)
 # GSI: State (HASH) + UpdatedAt (RANGE), projecting all attributes; finds copies in progress.
 STATE_INDEX = "StateUpdatedAtIndex"
-_IN_PROGRESS = (LedgerState.PLANNED, LedgerState.STARTED)
 # What a reopened FAILED entry drops: the failed attempt's job, failure and owed alert.
 _FORGOTTEN_ON_REOPEN = (
     "CopyJobId",
@@ -237,7 +242,7 @@ class DynamoLedger:
     def in_progress_before(self, cutoff: datetime) -> list[LedgerEntry]:
         return [
             entry_from_item(item)
-            for state in _IN_PROGRESS
+            for state in IN_PROGRESS
             for item in self._query_state(state, cutoff.isoformat())
         ]
 

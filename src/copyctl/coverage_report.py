@@ -51,11 +51,7 @@ def coverage_document(
         "oldest_unprotected_age_seconds": round(
             coverage.oldest_unprotected_age_seconds(context.now)
         ),
-        "unprotected": [
-            finding_row(f, context)
-            for f in findings
-            if f.standing.is_unprotected or f.standing is Standing.UNPROTECTABLE
-        ],
+        "unprotected": [finding_row(f, context) for f in findings if f.standing.lacks_protection],
     }
 
 

@@ -88,6 +88,11 @@ def subject(alert: Alert) -> str:
         f"AWS Backup {_HEADLINES[alert.kind]}: {alert.resource_type or 'recovery point'} "
         f"to {_vault_name(alert.destination_vault_arn)} ({alert.reason})"
     )
+    return fit_subject(text)
+
+
+def fit_subject(text: str) -> str:
+    """SNS subjects are printable ASCII, fewer than 100 characters (API_Publish.html)."""
     printable = "".join(c if " " <= c <= "~" else "?" for c in text)
     if len(printable) <= SUBJECT_MAX_CHARS:
         return printable

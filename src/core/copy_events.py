@@ -45,7 +45,7 @@ def parse_copy_job_update(raw: object) -> CopyJobUpdate:
         status_message=_status_message(detail),
         resource_type=fields.optional_text(detail, "resourceType"),
         resource_arn=fields.optional_text(detail, "resourceArn"),
-        backup_plan_id=_plan_id(detail.get("createdBy")),
+        backup_plan_id=fields.plan_id(detail.get("createdBy")),
     )
 
 
@@ -95,9 +95,3 @@ def _status_message(detail: Mapping[str, Any]) -> str | None:
     if message is None:
         return None
     return message.strip().strip('"').strip() or None
-
-
-def _plan_id(created_by: object) -> str | None:
-    if created_by is None:
-        return None
-    return fields.optional_text(fields.mapping(created_by, "detail.createdBy"), "backupPlanId")

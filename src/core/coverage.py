@@ -38,6 +38,11 @@ class Standing(StrEnum):
         """Should have a key-independent copy and has none yet (unprotectable ones never will)."""
         return self in _UNPROTECTED
 
+    @property
+    def lacks_protection(self) -> bool:
+        """Has no key-independent copy: unprotected for now, or unprotectable for good."""
+        return self.is_unprotected or self is Standing.UNPROTECTABLE
+
 
 _UNPROTECTED = frozenset(
     {Standing.IN_FLIGHT, Standing.KEY_DEPENDENT, Standing.FAILED, Standing.UNPROTECTED}

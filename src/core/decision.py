@@ -10,7 +10,9 @@ Screening is split so that the common skips cost no AWS call:
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
+from core.arns import is_continuous_recovery_point_arn
 from core.config import Destination, Settings
 from core.copy_jobs import KeyManager
 from core.lifecycle import copy_lifecycle
@@ -23,8 +25,8 @@ from core.models import (
     StorageClass,
     Target,
 )
+from core.recovery_points import FINISHED_STATUSES
 
-_COPYABLE_STATUSES = frozenset({"COMPLETED", "AVAILABLE"})
 _DELETE_AFTER_COPY = "DELETE_AFTER_COPY"
 _TOKEN_NAMESPACE = uuid.UUID("6f1c0d1e-55a4-4c1e-9a55-1d0c0b5e2a77")
 
@@ -57,7 +59,7 @@ def screen_recovery_point(
     event: RecoveryPointEvent, recovery_point_arn: str, settings: Settings
 ) -> Decision | None:
     """A skip decided from the recovery point ARN and resource type, with no AWS call."""
-    if ":recovery-point:continuous:" in recovery_point_arn:
+    if is_continuous_recovery_point_arn(recovery_point_arn):
         # "Does not support continuous backups" (API_StartCopyJob.html)
         return _skip(
             event,
@@ -149,13 +151,8 @@ def fallback_to_managed(
 ) -> Decision:
     """The "optimistic copy": LAG refused this recovery point, so copy it to the managed vault."""
     decision = decide(event, facts, plan_uses_lag=False, settings=settings, attempt=attempt)
-    return Decision(
-        decision.reason,
-        "LAG vault refused the copy; fallback to the managed-key vault",
-        decision.recovery_point_arn,
-        decision.resource_type,
-        decision.target,
-        decision.request,
+    return replace(
+        decision, explanation="LAG vault refused the copy; fallback to the managed-key vault"
     )
 
 
@@ -167,7 +164,7 @@ def idempotency_token(recovery_point_arn: str, destination_vault_arn: str, attem
 
 def skip_from_facts(event: RecoveryPointEvent, facts: RecoveryPointFacts) -> Decision | None:
     """The skip a recovery point's own facts call for (status, storage class, ...), if any."""
-    if facts.status not in _COPYABLE_STATUSES:
+    if facts.status not in FINISHED_STATUSES:
         return _skip(
             event, Reason.SKIP_NOT_AVAILABLE, f"recovery point is {facts.status}", facts.arn
         )

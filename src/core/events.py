@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from core import event_fields as fields
@@ -63,9 +62,9 @@ def _backup_job_event(event: Mapping[str, Any], detail: Mapping[str, Any]) -> Re
         resource_arn=_arn_text(detail, "resourceArn"),
         resource_type=fields.text(detail, "resourceType"),
         recovery_point_arn=recovery_point,
-        backup_plan_id=_plan_id(created_by),
+        backup_plan_id=fields.plan_id(created_by),
         parent_job_id=fields.optional_text(detail, "parentJobId"),
-        creation_date=_optional_timestamp(detail, "creationDate"),
+        creation_date=fields.optional_timestamp(detail, "creationDate"),
         size_in_bytes=_optional_size(detail, "backupSizeInBytes"),
     )
 
@@ -89,9 +88,9 @@ def _copy_job_event(event: Mapping[str, Any], detail: Mapping[str, Any]) -> Reco
         resource_arn=_arn_text(detail, "resourceArn"),
         resource_type=fields.text(detail, "resourceType"),
         recovery_point_arn=recovery_point,
-        backup_plan_id=_plan_id(detail.get("createdBy")),
+        backup_plan_id=fields.plan_id(detail.get("createdBy")),
         parent_job_id=fields.optional_text(detail, "parentJobId"),
-        creation_date=_optional_timestamp(detail, "creationDate"),
+        creation_date=fields.optional_timestamp(detail, "creationDate"),
         size_in_bytes=_optional_size(detail, "backupSizeInBytes"),
     )
 
@@ -110,22 +109,6 @@ def _first_resource(event: Mapping[str, Any]) -> str | None:
         return None
     parse_arn(resources[0], field="resources[0]")
     return str(resources[0])
-
-
-def _plan_id(created_by: object) -> str | None:
-    if created_by is None:
-        return None
-    return fields.optional_text(fields.mapping(created_by, "detail.createdBy"), "backupPlanId")
-
-
-def _optional_timestamp(container: Mapping[str, Any], key: str) -> datetime | None:
-    value = fields.optional_text(container, key)
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as error:
-        raise InvalidEventError(f"{key} is not an ISO-8601 timestamp: {value!r}") from error
 
 
 def _optional_size(container: Mapping[str, Any], key: str) -> int | None:

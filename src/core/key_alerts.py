@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.alerts import SUBJECT_MAX_CHARS, console_link
+from core.alerts import console_link, fit_subject
 from core.coverage import Coverage, Finding, Standing
 from core.key_events import KeyEvent
 
@@ -43,7 +43,7 @@ class KeyRiskAlert:
     @property
     def unprotected_count(self) -> int:
         totals = self.coverage.totals()
-        return sum(n for s, n in totals.items() if s.is_unprotected or s is Standing.UNPROTECTABLE)
+        return sum(n for s, n in totals.items() if s.lacks_protection)
 
 
 def key_risk_subject(alert: KeyRiskAlert) -> str:
@@ -51,10 +51,7 @@ def key_risk_subject(alert: KeyRiskAlert) -> str:
         f"[HIGH] KMS {alert.event.event_name} on a key that encrypts backups: "
         f"{alert.unprotected_count} recovery points not protected"
     )
-    printable = "".join(c if " " <= c <= "~" else "?" for c in text)
-    if len(printable) <= SUBJECT_MAX_CHARS:
-        return printable
-    return printable[: SUBJECT_MAX_CHARS - 3] + "..."
+    return fit_subject(text)
 
 
 def key_risk_message(alert: KeyRiskAlert) -> str:

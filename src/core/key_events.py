@@ -82,7 +82,7 @@ def parse_key_event(raw: object) -> KeyEvent:
         key=key,
         key_arn=_key_arn(detail, key),
         actor=_actor(detail),
-        event_time=_time(detail),
+        event_time=fields.timestamp(detail, "eventTime"),
         error_code=_optional_text(detail, "errorCode"),
         pending_window_days=_window(detail),
     )
@@ -129,14 +129,6 @@ def _actor(detail: Mapping[str, Any]) -> str:
         if isinstance(value, str) and value:
             return value
     return "unknown caller"
-
-
-def _time(detail: Mapping[str, Any]) -> datetime:
-    value = fields.text(detail, "eventTime")
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as error:
-        raise InvalidEventError(f"eventTime is not an ISO-8601 timestamp: {value!r}") from error
 
 
 def _window(detail: Mapping[str, Any]) -> int | None:

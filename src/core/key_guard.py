@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from core.config import Settings
-from core.coverage import Coverage, Finding, Standing
+from core.coverage import Coverage, Finding
 from core.errors import OrchestratorError, PermanentError
 from core.examine import Mode
 from core.key_alerts import KeyRiskAlert
@@ -145,5 +145,5 @@ class _AtRisk:
 def _collect(unprotected: list[Finding], finding: Finding) -> None:
     if len(unprotected) >= ALERT_LIST_LIMIT:
         return
-    if finding.standing.is_unprotected or finding.standing is Standing.UNPROTECTABLE:
+    if finding.standing.lacks_protection:
         unprotected.append(finding)

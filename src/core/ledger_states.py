@@ -34,6 +34,9 @@ class LedgerState(StrEnum):
         return self in _FINAL
 
 
+# A copy under way: claimed (PLANNED) or running (STARTED); the order is the ledger's query order.
+IN_PROGRESS = (LedgerState.PLANNED, LedgerState.STARTED)
+
 _FINAL = frozenset(
     {
         LedgerState.PROTECTED,

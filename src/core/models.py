@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 
 
 class Origin(StrEnum):
@@ -119,6 +119,3 @@ class Decision:
     @property
     def target_label(self) -> str:
         return self.target.value if self.target else "none"
-
-
-OutcomeKind = Literal["copy-started", "skipped", "rejected"]

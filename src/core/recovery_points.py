@@ -11,8 +11,8 @@ from datetime import datetime
 from core.config import Settings
 from core.models import Origin, RecoveryPointEvent
 
-# The statuses of a recovery point that finished (API_RecoveryPointByBackupVault.html); the same
-# set the decision accepts as copyable.
+# The statuses of a recovery point that finished (API_RecoveryPointByBackupVault.html); the
+# decision accepts exactly these as copyable (core.decision).
 FINISHED_STATUSES = frozenset({"COMPLETED", "AVAILABLE"})
 
 

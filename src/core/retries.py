@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from core.config import Destination, Settings
 from core.copy_jobs import VaultRetention
-from core.decision import copy_request, decide
+from core.decision import copy_request, skip_from_facts
 from core.models import (
     Decision,
     Reason,
@@ -67,11 +67,9 @@ def retry_decision(
     why: str,
 ) -> Decision:
     """The copy request of ``attempt`` to ``route``, or the skip that now applies to the source."""
-    screened = decide(
-        source, facts, plan_uses_lag=route.target is Target.LAG, settings=settings, attempt=attempt
-    )
-    if not screened.reason.is_copy:
-        return screened
+    skipped = skip_from_facts(source, facts)
+    if skipped is not None:
+        return skipped
     request = copy_request(
         source, facts, route.destination, route.target, settings=settings, attempt=attempt
     )

@@ -12,10 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from core.alerts import AlertKind, alert_for_entry
 from core.config import Settings
-from core.ledger_states import LedgerEntry, LedgerState
+from core.ledger_states import IN_PROGRESS, LedgerEntry
 from core.ports import AlertPort, TrackingLedgerPort
-
-IN_PROGRESS = frozenset({LedgerState.PLANNED, LedgerState.STARTED})
 
 
 def stuck_cutoff(now: datetime, stuck_after_minutes: int) -> datetime:

@@ -33,7 +33,7 @@ from core.errors import RetryableError
 from core.failures import FailureKind, classify_failure
 from core.key_verification import KeyVerifier
 from core.ledger_states import LedgerEntry, LedgerState
-from core.models import Decision, Origin, RecoveryPointEvent, Target
+from core.models import Decision, Origin, RecoveryPointEvent, RecoveryPointFacts, Target
 from core.ports import AlertPort, TrackingBackupPort, TrackingLedgerPort
 from core.protect import RecoveryPointCopier
 from core.retries import Route, retry_decision, route_for_vault, with_live_retention
@@ -213,10 +213,7 @@ class TrackingService:
 
     def _fall_back(self, failure: _Failure) -> TrackingOutcome:
         """LAG refused the recovery point: copy it to the managed-key vault instead."""
-        source = _source_event(failure.update, failure.entry)
-        facts = self.backup.describe_recovery_point(
-            source.vault_name, source.vault_arn and (failure.update.source_recovery_point_arn)
-        )
+        source, facts = self._source_and_facts(failure)
         decision = fallback_to_managed(source, facts, self.settings, attempt=1)
         if decision.request is None:
             return self._give_up(failure, decision.reason.value, decision.explanation)
@@ -256,10 +253,7 @@ class TrackingService:
         )
 
     def _next_attempt(self, failure: _Failure, attempt: int) -> tuple[RecoveryPointEvent, Decision]:
-        source = _source_event(failure.update, failure.entry)
-        facts = self.backup.describe_recovery_point(
-            source.vault_name, failure.update.source_recovery_point_arn
-        )
+        source, facts = self._source_and_facts(failure)
         route, why = failure.route, f"attempt {attempt} after {failure.kind.value}"
         if failure.kind is FailureKind.RETENTION_OUT_OF_RANGE:
             # The configured range did not match the vault's: use the range the vault enforces.
@@ -269,6 +263,14 @@ class TrackingService:
             why += " with the vault's own retention range"
         decision = retry_decision(source, facts, route, self.settings, attempt=attempt, why=why)
         return source, decision
+
+    def _source_and_facts(self, failure: _Failure) -> tuple[RecoveryPointEvent, RecoveryPointFacts]:
+        """The failed copy's source, as its backup event, and DescribeRecoveryPoint's answer now."""
+        source = _source_event(failure.update, failure.entry)
+        facts = self.backup.describe_recovery_point(
+            source.vault_name, failure.update.source_recovery_point_arn
+        )
+        return source, facts
 
     # --- alerts -------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from adapters.kms import KmsKeys
 from adapters.ledger import DynamoLedger
 from adapters.parking import DeadLetterParking
 from core.config import Settings, load_settings
+from core.ports import ParkingPort
 from core.protect import CopyService
 
 
@@ -22,7 +23,7 @@ from core.protect import CopyService
 class CopyDependencies:
     settings: Settings
     service: CopyService
-    parking: DeadLetterParking
+    parking: ParkingPort
 
 
 @cache

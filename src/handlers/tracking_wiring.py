@@ -16,6 +16,7 @@ from adapters.redelivery import QueueRedelivery
 from core.config import Settings, load_settings
 from core.errors import ConfigError
 from core.key_verification import KeyVerifier
+from core.ports import ParkingPort
 from core.protect import CopyService
 from core.tracking import TrackingService
 
@@ -24,7 +25,7 @@ from core.tracking import TrackingService
 class TrackingDependencies:
     settings: Settings
     service: TrackingService
-    parking: DeadLetterParking
+    parking: ParkingPort
     redelivery: QueueRedelivery  # the backoff of transient copy failures, in TrackingQueue
 
 
