@@ -24,7 +24,7 @@ class ActiveJobs:
         # In creation order: jobs are created as the clock moves forward (re-sorted on the rare
         # job created before another, after a test winds the clock back).
         self._waiting: dict[str, tuple[Any, Lane]] = {}
-        self._running: dict[str, Any] = {}
+        self._running: dict[str, tuple[Any, Lane]] = {}
         self._lanes: Counter[Lane] = Counter()
 
     def __len__(self) -> int:
@@ -41,8 +41,8 @@ class ActiveJobs:
             self._waiting = dict(ordered)
 
     def started(self, job: Any) -> None:
-        self._leave_waiting(job.job_id)
-        self._running[job.job_id] = job
+        lane = self._leave_waiting(job.job_id)
+        self._running[job.job_id] = (job, quota_keys(job) if lane is None else lane)
 
     def finished(self, job: Any) -> None:
         self._leave_waiting(job.job_id)
@@ -56,13 +56,20 @@ class ActiveJobs:
         return len(self._lanes)
 
     def running(self) -> list[Any]:
-        return sorted(self._running.values(), key=lambda job: job.creation_date)
+        """In creation order."""
+        jobs = (job for job, _ in self._running.values())
+        return sorted(jobs, key=lambda job: job.creation_date)
 
-    def _leave_waiting(self, job_id: str) -> None:
+    def running_lanes(self) -> Iterator[tuple[Any, Lane]]:
+        """(job, lane) of every running job, in no particular order."""
+        return iter(self._running.values())
+
+    def _leave_waiting(self, job_id: str) -> Lane | None:
         entry = self._waiting.pop(job_id, None)
         if entry is None:
-            return
+            return None
         lane = entry[1]
         self._lanes[lane] -= 1
         if not self._lanes[lane]:
             del self._lanes[lane]
+        return lane

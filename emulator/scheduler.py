@@ -8,6 +8,7 @@ and the per-type limits for copies into logically air-gapped vaults. The others 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from emulator import plans
@@ -17,30 +18,31 @@ from emulator.control import STATE_LOCK, control
 from emulator.events import flush_held_events
 from emulator.jobs import begin_backup, begin_copy, finish_backup, finish_copy
 from emulator.models import BackupJob, CopyJob, RecoveryPoint
-from emulator.quotas import QuotaKey, quota_keys
+from emulator.quotas import QuotaKey
 
 Job = BackupJob | CopyJob
 
 
-def _held(job: Job) -> bool:
-    return isinstance(job, CopyJob) and control().faults.hold_copy_jobs_in == job.state
+def _held(job: Job, hold: str | None) -> bool:
+    """``hold``: the state the faults hold copy jobs in (``faults.hold_copy_jobs_in``), if any."""
+    return hold is not None and isinstance(job, CopyJob) and hold == job.state
 
 
 class _Slots:
     """What the running jobs occupy: resources and per-quota counts, so admission is O(1) a job."""
 
-    def __init__(self, running: list[Job]) -> None:
+    def __init__(self, running: Iterable[tuple[Job, Lane]]) -> None:
         config = control().config
         self._fully_managed_quota = config.fully_managed_copy_quota
         self._lag_quotas = config.lag_copy_quotas
         self._busy: set[tuple[str, str]] = set()
         self._counts: Counter[QuotaKey] = Counter()
-        for job in running:
-            self.take(job)
+        for job, lane in running:
+            self.take(job, lane)
 
-    def take(self, job: Job) -> None:
+    def take(self, job: Job, lane: Lane) -> None:
         self._busy.add((job.account, job.resource_arn))
-        self._counts.update(quota_keys(job))
+        self._counts.update(lane)
 
     def lane_full(self, lane: Lane) -> bool:
         """No job of this lane can start until a running one finishes."""
@@ -64,14 +66,15 @@ class _Slots:
 
 
 def _start_eligible(now: datetime) -> int:
-    active = control().active_jobs
-    slots = _Slots(active.running())
+    state = control()
+    active, hold = state.active_jobs, state.faults.hold_copy_jobs_in
+    slots = _Slots(active.running_lanes())
     full: set[Lane] = set()
     moved = 0
     for job, lane in active.waiting():
         if len(full) == active.waiting_lanes():
             break  # every waiting job counts against a full quota
-        if lane in full or _held(job) or slots.resource_busy(job):
+        if lane in full or _held(job, hold) or slots.resource_busy(job):
             continue
         if slots.lane_full(lane):
             full.add(lane)
@@ -79,7 +82,7 @@ def _start_eligible(now: datetime) -> int:
         begin_copy(job, now) if isinstance(job, CopyJob) else begin_backup(job, now)
         moved += 1
         if job.state == "RUNNING":
-            slots.take(job)
+            slots.take(job, lane)
     return moved
 
 
@@ -91,10 +94,10 @@ def _finish(job: Job, now: datetime) -> None:
 
 
 def _finish_running(now: datetime, *, only_due: bool) -> int:
-    finished = 0
+    finished, hold = 0, control().faults.hold_copy_jobs_in
     for job in control().active_jobs.running():
         due = job.due()
-        if _held(job) or (only_due and (due is None or due > now)):
+        if _held(job, hold) or (only_due and (due is None or due > now)):
             continue
         _finish(job, now)
         finished += 1
@@ -153,8 +156,9 @@ def advance_clock(delta: timedelta) -> int:
 
 
 def _next_time(pending: list[plans.Firing], target: datetime) -> datetime | None:
-    running = control().active_jobs.running()
-    candidates = [due for job in running if not _held(job) and (due := job.due())]
+    hold = control().faults.hold_copy_jobs_in
+    running = [job for job, _ in control().active_jobs.running_lanes()]
+    candidates = [due for job in running if not _held(job, hold) and (due := job.due())]
     if pending:
         candidates.append(pending[0].at)
     upcoming = min(candidates, default=None)
