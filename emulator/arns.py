@@ -154,5 +154,5 @@ def resource_type_of(resource_arn: str) -> str:
 
 
 def resource_name_of(resource_arn: str) -> str:
-    arn = parse(resource_arn)
-    return arn.resource.replace(":", "/").split("/")[-1]
+    """The last part of a resource ARN (``vol-0abc`` of ``...:volume/vol-0abc``): ResourceName."""
+    return resource_arn.replace(":", "/").split("/")[-1]

@@ -88,7 +88,7 @@ class EmulatorBackend(BaseBackend):
         # logicallyairgappedvault.html: always locked in compliance mode.
         vault.locked = True
         vault.min_retention_days, vault.max_retention_days = minimum, maximum
-        self.vault_extras[name] = VaultExtras(LAG_VAULT, None, key_arn, minimum, maximum)
+        self.vault_extras[name] = VaultExtras(LAG_VAULT, None, key_arn)
         self.recovery_points[name] = {}
         return vault
 

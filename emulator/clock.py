@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 START_TIME_ENV = "EMULATOR_START_TIME"
 
@@ -40,9 +40,6 @@ class SimulatedClock:
     def reset_to(self, moment: datetime) -> None:
         """Set any time, even an earlier one (tests that seed history first)."""
         self._now = as_utc(moment)
-
-    def plus(self, delta: timedelta) -> datetime:
-        return self._now + delta
 
 
 def iso_ms(moment: datetime) -> str:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from emulator.arns import resource_name_of
 from emulator.demo_report import Report
 
 _MAX_CELL = 72
@@ -177,7 +178,7 @@ def _unprotected(report: Report) -> str:
     rows = [
         (
             group.resource_type,
-            group.resource_arn.replace(":", "/").split("/")[-1],
+            resource_name_of(group.resource_arn),
             group.recovery_points,
             group.path,
             group.reason,

@@ -15,9 +15,7 @@ import emulator
 from emulator import arns
 from emulator.backend import backend_for
 from emulator.demo_replay_world import ReplayWorld
-
-BACKUP_JOB_STATE_CHANGE = "Backup Job State Change"
-COPY_JOB_STATE_CHANGE = "Copy Job State Change"
+from emulator.events import BACKUP_JOB_STATE_CHANGE, COPY_JOB_STATE_CHANGE
 
 
 def seed_named_recovery_points(event: Any, world: ReplayWorld) -> list[str]:

@@ -18,12 +18,13 @@ from botocore.config import Config
 
 from adapters.ledger import NO_DESTINATION, entry_from_item
 from core.config import Settings
+from core.coverage import NO_TARGET
 from core.ledger_states import LedgerEntry, LedgerState
+from core.retries import route_for_vault
 
 _NO_RETRIES = Config(retries={"total_max_attempts": 1})
 _LIVE_COPY_STATES = frozenset({"CREATED", "RUNNING", "COMPLETED", "PARTIAL"})
 _IN_FLIGHT = frozenset({LedgerState.PLANNED, LedgerState.STARTED})
-NO_TARGET = "none"
 
 
 # ---- what AWS and the ledger say ---------------------------------------------------------------
@@ -169,32 +170,23 @@ class Report:
 
 
 def build_report(observed: Observed, settings: Settings) -> Report:
-    targets = _target_labels(settings)
     entries = _entries_by_point(observed.ledger)
     completed = [p for p in observed.source_points if p.get("Status") == "COMPLETED"]
     return Report(
         by_type=_type_summaries(observed, completed, entries),
-        copy_status=_copy_status(observed, entries, targets),
-        unprotected=_unprotected(completed, entries, targets),
+        copy_status=_copy_status(observed, entries, settings),
+        unprotected=_unprotected(completed, entries, settings),
         not_backed_up=_not_backed_up(observed),
         promises=check_promises(observed),
-        recovery_points=[_point_view(p, entries, targets) for p in completed],
+        recovery_points=[_point_view(p, entries, settings) for p in completed],
     )
 
 
-def _target_labels(settings: Settings) -> dict[str, str]:
-    labels = {
-        settings.lag_vault.vault_arn: "lag",
-        settings.managed_vault.vault_arn: "managed",
-        NO_DESTINATION: NO_TARGET,
-    }
-    for destination in settings.destination_overrides.values():
-        labels.setdefault(destination.vault_arn, "override")
-    return labels
-
-
-def _target(vault_arn: str, targets: dict[str, str]) -> str:
-    return targets.get(vault_arn) or "vault:" + vault_arn.rsplit(":", 1)[-1]
+def _target(vault_arn: str, settings: Settings) -> str:
+    if vault_arn == NO_DESTINATION:
+        return NO_TARGET
+    route = route_for_vault(vault_arn, settings)
+    return route.target.value if route else "vault:" + vault_arn.rsplit(":", 1)[-1]
 
 
 def _entries_by_point(ledger: list[LedgerEntry]) -> dict[str, list[LedgerEntry]]:
@@ -245,12 +237,12 @@ def _type_summaries(
 
 
 def _copy_status(
-    observed: Observed, entries: dict[str, list[LedgerEntry]], targets: dict[str, str]
+    observed: Observed, entries: dict[str, list[LedgerEntry]], settings: Settings
 ) -> list[CopyStatusRow]:
     rows: dict[tuple[str, str], CopyStatusRow] = {}
 
     def row(resource_type: str, vault_arn: str) -> CopyStatusRow:
-        target = _target(vault_arn, targets)
+        target = _target(vault_arn, settings)
         return rows.setdefault((resource_type, target), CopyStatusRow(resource_type, target))
 
     for job in observed.copy_jobs:
@@ -285,7 +277,7 @@ def _count_entry(status: CopyStatusRow, entry: LedgerEntry) -> None:
 def _unprotected(
     completed: list[dict[str, Any]],
     entries: dict[str, list[LedgerEntry]],
-    targets: dict[str, str],
+    settings: Settings,
 ) -> list[UnprotectedGroup]:
     groups: Counter[tuple[str, str, str, str, str]] = Counter()
     for point in completed:
@@ -295,19 +287,19 @@ def _unprotected(
             continue
         reason = (entry.reason if entry else "") or "(no reason)"
         explanation = (entry.explanation if entry else None) or "no ledger entry"
-        path = _path(point_entries, targets) or "lost"
+        path = _path(point_entries, settings) or "lost"
         key = (point["ResourceType"], point["ResourceArn"], path, reason, explanation)
         groups[key] += 1
     return [UnprotectedGroup(*key, recovery_points=count) for key, count in sorted(groups.items())]
 
 
-def _path(entries: list[LedgerEntry], targets: dict[str, str]) -> str:
+def _path(entries: list[LedgerEntry], settings: Settings) -> str:
     """What happened, in order: "unprotectable", or "lag failed, managed failed"."""
     ordered = sorted(entries, key=lambda entry: str(entry.updated_at))
     return ", ".join(
         entry.state.value
         if entry.destination_vault_arn == NO_DESTINATION
-        else f"{_target(entry.destination_vault_arn, targets)} {entry.state.value}"
+        else f"{_target(entry.destination_vault_arn, settings)} {entry.state.value}"
         for entry in ordered
     )
 
@@ -333,7 +325,7 @@ def _why_no_backup(observed: Observed, resource_arn: str) -> str:
 
 
 def _point_view(
-    point: dict[str, Any], entries: dict[str, list[LedgerEntry]], targets: dict[str, str]
+    point: dict[str, Any], entries: dict[str, list[LedgerEntry]], settings: Settings
 ) -> dict[str, Any]:
     point_entries = entries.get(point["RecoveryPointArn"], [])
     outcome, _ = outcome_of(point_entries)
@@ -346,7 +338,7 @@ def _point_view(
         "outcome": outcome,
         "ledger": [
             {
-                "target": _target(entry.destination_vault_arn, targets),
+                "target": _target(entry.destination_vault_arn, settings),
                 "state": entry.state.value,
                 "reason": entry.reason,
                 "explanation": entry.explanation,

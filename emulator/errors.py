@@ -17,10 +17,6 @@ class InvalidParameterValue(ServiceException):
     code = "InvalidParameterValueException"
 
 
-class MissingParameterValue(ServiceException):
-    code = "MissingParameterValueException"
-
-
 class AlreadyExists(ServiceException):
     code = "AlreadyExistsException"
 

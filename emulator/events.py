@@ -22,7 +22,7 @@ from moto.events.models import events_backends
 
 from emulator.clock import iso_ms
 from emulator.control import control
-from emulator.models import BackupJob, CopyJob
+from emulator.models import BackupJob, CopyJob, present
 
 SOURCE = "aws.backup"
 BACKUP_JOB_STATE_CHANGE = "Backup Job State Change"
@@ -41,10 +41,6 @@ def _created_by(job: BackupJob | CopyJob) -> dict[str, str] | None:
     }
 
 
-def _present(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value is not None}
-
-
 def backup_job_event(job: BackupJob) -> tuple[list[str], dict[str, Any]]:
     if job.state == "CREATED":
         detail = {
@@ -54,7 +50,7 @@ def backup_job_event(job: BackupJob) -> tuple[list[str], dict[str, Any]]:
         }
         return [], detail
     completed = job.state == "COMPLETED"
-    detail = _present(
+    detail = present(
         {
             "backupJobId": job.job_id,
             "backupSizeInBytes": str(job.size_in_bytes),
@@ -88,7 +84,7 @@ def copy_job_event(job: CopyJob) -> tuple[list[str], dict[str, Any]]:
     destination: str | dict[str, Any] = {}
     if job.state == "COMPLETED" and job.destination_recovery_point_arn:
         destination = job.destination_recovery_point_arn
-    detail = _present(
+    detail = present(
         {
             "copyJobId": job.job_id,
             "backupSizeInBytes": job.size_in_bytes,

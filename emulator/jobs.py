@@ -11,7 +11,7 @@ from typing import Any
 from emulator import arns, kms, rules
 from emulator.backend import EmulatorBackend, backend_for
 from emulator.control import control
-from emulator.errors import InvalidParameterValue, InvalidRequest, ResourceNotFound
+from emulator.errors import InvalidParameterValue, InvalidRequest
 from emulator.events import publish_job_state
 from emulator.models import LAG_VAULT, BackupJob, CopyJob, RecoveryPoint
 
@@ -210,7 +210,6 @@ def start_copy_job(
         source_recovery_point_arn=point.arn,
         destination_vault_arn=destination_vault_arn,
         destination_vault_type=_vault_type_at(destination_vault_arn),
-        source_creation_date=point.creation_date,
         fully_managed=point.fully_managed,
         created_by_backup_job_id=created_by_backup_job_id,
     )
@@ -390,8 +389,3 @@ def _copy_recovery_point(
         size_in_bytes=point.size_in_bytes,
         fully_managed=point.fully_managed,
     )
-
-
-def require_vault(backend: EmulatorBackend, name: str) -> None:
-    if name not in backend.moto.vaults:
-        raise ResourceNotFound(f"Backup vault {name} does not exist.")

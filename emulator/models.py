@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from emulator.arns import resource_name_of
+
 VAULT = "BACKUP_VAULT"
 LAG_VAULT = "LOGICALLY_AIR_GAPPED_BACKUP_VAULT"
-FINISHED = frozenset({"COMPLETED", "FAILED", "ABORTED", "EXPIRED", "PARTIAL"})
 
 
-def _present(values: dict[str, Any]) -> dict[str, Any]:
+def present(values: dict[str, Any]) -> dict[str, Any]:
+    """The items whose value is not None (AWS leaves absent fields out of its answers)."""
     return {key: value for key, value in values.items() if value is not None}
 
 
@@ -22,8 +24,6 @@ class VaultExtras:
     vault_type: str = VAULT
     access_policy: str | None = None
     encryption_key_arn: str | None = None  # LAG only: a CMK chosen at creation
-    min_retention_days: int | None = None  # LAG only (standard vaults keep theirs in moto)
-    max_retention_days: int | None = None
 
 
 @dataclass(slots=True)
@@ -71,7 +71,7 @@ class RecoveryPoint:
         return calculated
 
     def to_api(self) -> dict[str, Any]:
-        return _present(
+        return present(
             {
                 "RecoveryPointArn": self.arn,
                 "BackupVaultName": self.vault_name,
@@ -79,7 +79,7 @@ class RecoveryPoint:
                 "SourceBackupVaultArn": self.source_backup_vault_arn,
                 "ResourceArn": self.resource_arn,
                 "ResourceType": self.resource_type,
-                "ResourceName": self.resource_arn.replace(":", "/").split("/")[-1],
+                "ResourceName": resource_name_of(self.resource_arn),
                 "CreatedBy": self.created_by,
                 "IamRoleArn": self.iam_role_arn,
                 "Status": self.status,
@@ -120,10 +120,6 @@ class Job:
     started_at: datetime | None = None
     completion_date: datetime | None = None
 
-    @property
-    def finished(self) -> bool:
-        return self.state in FINISHED
-
     def due(self) -> datetime | None:
         if self.state != "RUNNING" or self.started_at is None:
             return None
@@ -141,7 +137,7 @@ class BackupJob(Job):
 
     def to_api(self) -> dict[str, Any]:
         percent = "100.0" if self.state == "COMPLETED" else "0.0"
-        return _present(
+        return present(
             {
                 "AccountId": self.account,
                 "BackupJobId": self.job_id,
@@ -154,7 +150,7 @@ class BackupJob(Job):
                 "IsEncrypted": self.encryption_key_arn is not None,
                 "ResourceArn": self.resource_arn,
                 "ResourceType": self.resource_type,
-                "ResourceName": self.resource_arn.replace(":", "/").split("/")[-1],
+                "ResourceName": resource_name_of(self.resource_arn),
                 "CreationDate": self.creation_date,
                 "InitiationDate": self.creation_date,
                 "CompletionDate": self.completion_date,
@@ -180,12 +176,11 @@ class CopyJob(Job):
     destination_recovery_point_arn: str | None = None
     destination_key_arn: str | None = None
     destination_key_type: str | None = None
-    source_creation_date: datetime | None = None
     fully_managed: bool = False
     created_by_backup_job_id: str | None = None
 
     def to_api(self) -> dict[str, Any]:
-        return _present(
+        return present(
             {
                 "AccountId": self.account,
                 "CopyJobId": self.job_id,
@@ -198,7 +193,7 @@ class CopyJob(Job):
                 "DestinationRecoveryPointLifecycle": self.lifecycle or None,
                 "ResourceArn": self.resource_arn,
                 "ResourceType": self.resource_type,
-                "ResourceName": self.resource_arn.replace(":", "/").split("/")[-1],
+                "ResourceName": resource_name_of(self.resource_arn),
                 "CreationDate": self.creation_date,
                 "CompletionDate": self.completion_date,
                 "State": self.state,
@@ -221,7 +216,7 @@ class Selection:
     creator_request_id: str | None = None
 
     def to_api(self) -> dict[str, Any]:
-        return _present(
+        return present(
             {
                 "SelectionId": self.selection_id,
                 "BackupPlanId": self.plan_id,
@@ -232,7 +227,7 @@ class Selection:
         )
 
     def to_list_api(self) -> dict[str, Any]:
-        return _present(
+        return present(
             {
                 "SelectionId": self.selection_id,
                 "SelectionName": self.body.get("SelectionName"),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
+from copyctl.html_page import duration
 from core.coverage import Action, Coverage, Finding, Standing
 from core.reconcile import RunOutcome, RunReport
 from core.stuck import is_stuck
@@ -124,7 +125,7 @@ def print_coverage(document: dict[str, Any], out: TextIO) -> None:
     out.write("total: " + ", ".join(f"{name} {n}" for name, n in totals.items()) + "\n")
     age = document["oldest_unprotected_age_seconds"]
     if age:
-        out.write(f"oldest unprotected: {_duration(age)} old\n")
+        out.write(f"oldest unprotected: {duration(age)} old\n")
     _print_findings("Not protected", document["unprotected"], out)
 
 
@@ -150,7 +151,7 @@ def _print_findings(
         flag = " STUCK" if row["stuck"] else ""
         out.write(
             f"- {row['recovery_point_arn']}\n"
-            f"    {row['vault']} {row['resource_type']}, {_duration(row['age_seconds'])} old: "
+            f"    {row['vault']} {row['resource_type']}, {duration(row['age_seconds'])} old: "
             f"{row['standing']}{flag} → {row['target']} ({row['reason']})\n"
         )
         if row["explanation"]:
@@ -175,14 +176,6 @@ def _totals(coverage: Coverage) -> dict[str, int]:
         Standing.UNPROTECTED.value: totals[Standing.UNPROTECTED],
         Standing.SKIPPED.value: totals[Standing.SKIPPED],
     }
-
-
-def _duration(seconds: float) -> str:
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{minutes}m"
-    hours = minutes // 60
-    return f"{hours}h{minutes % 60:02d}m" if hours < 48 else f"{hours // 24}d{hours % 24:02d}h"
 
 
 def _iso(moment: datetime | None) -> str | None:
