@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from adapters.request_validation import request_problems
+from copyctl.configuration import read_env_file, read_event_file
 from copyctl.offline import Assumptions, OfflineBackup
 from core.config import Settings, load_settings
 from core.errors import InvalidEventError, OrchestratorError
@@ -128,7 +129,7 @@ class _NoLedger:
 
 
 def _events(path: Path) -> Iterator[tuple[str, Any]]:
-    document = json.loads(path.read_text(encoding="utf-8"))
+    document = read_event_file(path)
     if isinstance(document, dict) and isinstance(document.get("Records"), list):
         for index, record in enumerate(document["Records"]):
             label = str(record.get("messageId", index)) if isinstance(record, dict) else str(index)
@@ -149,8 +150,7 @@ def _sqs_body(record: Any) -> Any:
 
 def _environment(path: str | None) -> Mapping[str, str]:
     if path:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-        return {str(key): str(value) for key, value in document.items()}
+        return read_env_file(path)
     if os.environ.get("SOURCE_VAULT_NAMES"):
         return os.environ
     return _example_environment()

@@ -15,9 +15,10 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from adapters.sessions import Connection, stack_outputs
-from core.errors import ConfigError
+from core.errors import ConfigError, InvalidEventError
 
 # Every variable the reconciler reads (core.config, core.reconcile_settings, core.stuck).
 VARIABLES = (
@@ -50,17 +51,31 @@ def output_key(variable: str) -> str:
     return "".join(part.capitalize() for part in variable.split("_"))
 
 
+def read_env_file(env_file: str) -> dict[str, str]:
+    """The function environment in an ``--env`` file: a JSON object of variables."""
+    try:
+        document = json.loads(Path(env_file).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ConfigError([f"{env_file} is not JSON: {error.msg}"]) from error
+    if not isinstance(document, dict):
+        raise ConfigError([f"{env_file} must hold a JSON object of variables"])
+    return {str(key): str(value) for key, value in document.items()}
+
+
+def read_event_file(path: Path) -> Any:
+    """An event file's JSON document (an EventBridge event or an SQS batch)."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidEventError(f"{path} is not JSON: {error}") from error
+
+
 def environment(
     connection: Connection, *, stack: str | None, env_file: str | None
 ) -> dict[str, str]:
     if env_file:
-        try:
-            document = json.loads(Path(env_file).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise ConfigError([f"{env_file} is not JSON: {error.msg}"]) from error
-        if not isinstance(document, dict):
-            raise ConfigError([f"{env_file} must hold a JSON object of variables"])
-        return {str(key): str(value) for key, value in document.items()}
+        return read_env_file(env_file)
     if stack:
         return environment_from_outputs(stack, stack_outputs(connection, stack))
     if os.environ.get("SOURCE_VAULT_NAMES"):

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, TextIO, cast
 
-from core.errors import InvalidEventError, OrchestratorError
+from copyctl.configuration import read_event_file
+from core.errors import OrchestratorError
 
 REPLAY_MODULE = "emulator.demo_replay"
 MANAGED_VAULT_POLICIES = ("fail", "keep-source-key", "reencrypt")
@@ -75,7 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def demo(args: argparse.Namespace, out: TextIO) -> int:
-    events = [(Path(name).name, _read_event(Path(name))) for name in args.events]
+    events = [(Path(name).name, read_event_file(Path(name))) for name in args.events]
     settings: dict[str, Any] = {
         "parameters": dict(_pair(text) for text in args.parameter),
         "managed_vault_policy": args.managed_vault_policy,
@@ -97,14 +97,6 @@ def _replayer() -> _Replayer:
             f"{error}",
         ) from error
     return cast(_Replayer, module)
-
-
-def _read_event(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidEventError(f"{path} is not JSON: {error}") from error
 
 
 def _pair(text: str) -> tuple[str, str]:

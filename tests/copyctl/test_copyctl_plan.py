@@ -143,3 +143,24 @@ def test_given_no_override_when_printed_then_the_bundled_matrix_and_its_source_a
     assert code == 0
     assert "docs.aws.amazon.com" in out
     assert "(overridden)" not in out
+
+
+@pytest.mark.parametrize("broken", ["env", "event"])
+def test_given_a_file_that_is_not_json_when_planned_then_one_clear_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], env_file: Path, broken: str
+) -> None:
+    # Given an --env file or an event file that is not JSON
+    bad = tmp_path / "broken.json"
+    bad.write_text("{not json", encoding="utf-8")
+    event = bad if broken == "event" else EVENTS_DIR / "backup-completed-ebs-lag-plan.json"
+    env = bad if broken == "env" else env_file
+
+    # When
+    code = main(["plan", str(event), "--env", str(env)])
+
+    # Then the file is named in one line, not a traceback
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "broken.json is not JSON" in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
