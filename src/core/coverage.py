@@ -174,8 +174,20 @@ class Coverage:
         if point.encryption_key_arn:
             self.key_usage.setdefault(point.encryption_key_arn, set()).add(point.vault_name)
 
+    def copy(self) -> Coverage:
+        """An independent copy, in the order ``to_document`` gives (without zero counts)."""
+        tallies = {
+            key: Tally(
+                Counter({s: n for s, n in sorted(tally.counts.items()) if n}),
+                tally.oldest_unprotected,
+            )
+            for key, tally in sorted(self.tallies.items())
+        }
+        key_usage = {key: set(vaults) for key, vaults in sorted(self.key_usage.items())}
+        return Coverage(tallies, key_usage)
+
     def merge(self, other: Coverage) -> Coverage:
-        merged = Coverage.from_document(self.to_document())
+        merged = self.copy()
         for key, tally in other.tallies.items():
             merged.tallies.setdefault(key, Tally()).merge(tally)
         for key_arn, vaults in other.key_usage.items():
@@ -183,7 +195,7 @@ class Coverage:
         return merged
 
     def without_vault(self, vault_name: str) -> Coverage:
-        kept = Coverage.from_document(self.to_document())
+        kept = self.copy()
         kept.tallies = {k: t for k, t in kept.tallies.items() if k[0] != vault_name}
         for vaults in kept.key_usage.values():
             vaults.discard(vault_name)
