@@ -13,8 +13,8 @@ from typing import Any
 
 import boto3
 
-from emulator import cfn_eval, cfn_yaml
-from emulator.provision import Provisioned, from_template
+from emulator import cfn_eval
+from emulator.provision import Provisioned, from_template, with_globals
 
 SERVERLESS_FUNCTION = "AWS::Serverless::Function"
 DYNAMODB_TABLE = "AWS::DynamoDB::Table"
@@ -104,8 +104,9 @@ def provision_stack(
     provisioned = from_template(
         template_path, parameters, account=account, region=region, stack_name=stack_name
     )
-    template = cfn_yaml.load(template_path)
-    context = _context(template, provisioned, stack_name, region, account)
+    template, context = provisioned.template, provisioned.context
+    if context is None:
+        raise RuntimeError("from_template returned no evaluation context")
     tables = _create_tables(template, provisioned, context, region)
     functions = {
         logical_id: _function_spec(logical_id, template, provisioned, context)
@@ -114,26 +115,6 @@ def provision_stack(
     stack = DemoStack(provisioned, functions, tables, stack_name, region, account)
     stack.notes.extend(_missing_table_notes(stack))
     return stack
-
-
-def _context(
-    template: dict[str, Any], provisioned: Provisioned, stack_name: str, region: str, account: str
-) -> cfn_eval.Context:
-    """An evaluation context that resolves references to what was provisioned."""
-    context = cfn_eval.Context(
-        region=region,
-        account=account,
-        stack_name=stack_name,
-        parameters=dict(provisioned.parameters),
-        condition_definitions=template.get("Conditions") or {},
-        mappings=template.get("Mappings") or {},
-        condition_values=dict(provisioned.conditions),
-    )
-    for logical_id, resource in provisioned.resources.items():
-        context.refs[logical_id] = resource.ref
-        for name, value in resource.attributes.items():
-            context.attributes[(logical_id, name)] = value
-    return context
 
 
 def _properties(template: dict[str, Any], logical_id: str, context: cfn_eval.Context) -> Any:
@@ -177,22 +158,22 @@ def _missing_table_notes(stack: DemoStack) -> list[str]:
 def _function_spec(
     logical_id: str, template: dict[str, Any], provisioned: Provisioned, context: cfn_eval.Context
 ) -> FunctionSpec:
+    """Evaluated after everything is provisioned, so that a Globals variable referring to a
+    resource later in the template resolves (the provisioner evaluates a function's environment
+    when it reaches the function)."""
     resource = provisioned[logical_id]
-    properties = _properties(template, logical_id, context)
-    shared = cfn_eval.evaluate((template.get("Globals") or {}).get("Function") or {}, context)
+    raw = with_globals(SERVERLESS_FUNCTION, template["Resources"][logical_id], _globals(template))
+    properties = cfn_eval.evaluate(raw, context)
     events = properties.get("Events") or {}
+    variables = (properties.get("Environment") or {}).get("Variables") or {}
     return FunctionSpec(
         logical_id=logical_id,
         name=str(resource.ref),
         arn=str(resource.arn),
-        handler=str(properties.get("Handler") or shared.get("Handler")),
-        environment=_environment(shared, properties),
-        memory_mb=int(
-            properties.get("MemorySize") or shared.get("MemorySize") or DEFAULT_MEMORY_MB
-        ),
-        timeout_seconds=int(
-            properties.get("Timeout") or shared.get("Timeout") or DEFAULT_TIMEOUT_SECONDS
-        ),
+        handler=str(properties.get("Handler")),
+        environment={name: str(value) for name, value in variables.items()},
+        memory_mb=int(properties.get("MemorySize") or DEFAULT_MEMORY_MB),
+        timeout_seconds=int(properties.get("Timeout") or DEFAULT_TIMEOUT_SECONDS),
         queues=tuple(
             _queue_source(event_id, event["Properties"], provisioned)
             for event_id, event in events.items()
@@ -206,18 +187,9 @@ def _function_spec(
     )
 
 
-def _environment(shared: dict[str, Any], properties: dict[str, Any]) -> dict[str, str]:
-    """SAM Globals: the function's own variables win over the shared ones.
-
-    Evaluated here, after everything is provisioned, so that a Globals variable referring to a
-    resource later in the template resolves (the provisioner evaluates a function's environment
-    when it reaches the function).
-    """
-    variables = {
-        **((shared.get("Environment") or {}).get("Variables") or {}),
-        **((properties.get("Environment") or {}).get("Variables") or {}),
-    }
-    return {name: str(value) for name, value in variables.items()}
+def _globals(template: dict[str, Any]) -> dict[str, Any]:
+    globals_: dict[str, Any] = template.get("Globals") or {}
+    return globals_
 
 
 def _queue_source(

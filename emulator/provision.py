@@ -63,6 +63,10 @@ class Provisioned:
     conditions: dict[str, bool] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
+    # The template as read, and the context that resolved it (refs and attributes of every
+    # resource): what reads more of the template afterwards evaluates in it.
+    template: dict[str, Any] = field(default_factory=dict)
+    context: cfn_eval.Context | None = None
 
     def __getitem__(self, logical_id: str) -> ProvisionedResource:
         return self.resources[logical_id]
@@ -411,7 +415,7 @@ def _ordered(resources: dict[str, Any], globals_: dict[str, Any]) -> list[str]:
         visiting.add(logical_id)
         spec = resources[logical_id]
         depends = spec.get("DependsOn") or []
-        properties = _with_globals(spec.get("Type", ""), spec, globals_)
+        properties = with_globals(spec.get("Type", ""), spec, globals_)
         for dependency in sorted(cfn_eval.references(properties) | set(_as_list(depends))):
             visit(dependency)
         visiting.discard(logical_id)
@@ -446,7 +450,7 @@ def from_template(
         condition_definitions=template.get("Conditions") or {},
         mappings=template.get("Mappings") or {},
     )
-    result = Provisioned(parameters=dict(context.parameters))
+    result = Provisioned(parameters=dict(context.parameters), template=template, context=context)
     with STATE_LOCK:
         resources = template.get("Resources") or {}
         for logical_id in _ordered(resources, template.get("Globals") or {}):
@@ -461,7 +465,7 @@ def from_template(
     return result
 
 
-def _with_globals(kind: str, spec: dict[str, Any], globals_: dict[str, Any]) -> dict[str, Any]:
+def with_globals(kind: str, spec: dict[str, Any], globals_: dict[str, Any]) -> dict[str, Any]:
     """SAM Globals: a function's own properties win; Environment.Variables merge."""
     properties = dict(spec.get("Properties") or {})
     if kind != "AWS::Serverless::Function":
@@ -495,7 +499,7 @@ def _provision_one(
     if handler is None:
         result.skipped[logical_id] = f"{kind}: not emulated"
         return
-    properties = cfn_eval.evaluate(_with_globals(kind, spec, globals_), context)
+    properties = cfn_eval.evaluate(with_globals(kind, spec, globals_), context)
     resource = handler(where, logical_id, properties, result)
     if resource.resource_type == "named-only":
         resource.resource_type = kind
