@@ -133,6 +133,8 @@ class _Renderer:
             pattern = spec.get("AllowedPattern")
             if pattern is not None and not re.fullmatch(pattern, str(value)):
                 raise ValueError(f"{name}={value!r} does not match {pattern}")
+            if "MaxLength" in spec and len(str(value)) > int(spec["MaxLength"]):
+                raise ValueError(f"{name}={value!r} is longer than MaxLength {spec['MaxLength']}")
             if "MinValue" in spec and value < spec["MinValue"]:
                 raise ValueError(f"{name}={value!r} is below MinValue {spec['MinValue']}")
             if "MaxValue" in spec and value > spec["MaxValue"]:

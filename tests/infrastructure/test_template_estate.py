@@ -14,7 +14,6 @@ SOURCE_VAULTS = ("HourlyVault", "DailyVault", "MonthlyVault")
 ALL_VAULTS_PRIMARY = (*SOURCE_VAULTS, "LagVault", "ManagedKeyVault")
 ALL_VAULTS_DR = ("DrVault", "LagVault", "ManagedKeyVault")
 DENIED_DELETE_ACTIONS = {
-    "backup:DeleteBackupVault",
     "backup:DeleteRecoveryPoint",
     "backup:UpdateRecoveryPointLifecycle",
 }
@@ -38,7 +37,7 @@ def test_vault_key_rotates_and_outlives_the_stack(primary_stack: RenderedStack) 
     key = primary_stack.resources["BackupVaultKey"]
     assert key["Properties"]["EnableKeyRotation"] is True
     assert key["Properties"]["KeySpec"] == "SYMMETRIC_DEFAULT"
-    assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
     alias = primary_stack.properties("BackupVaultKeyAlias")
     assert alias["AliasName"].startswith("alias/")
     assert alias["TargetKeyId"] == "BackupVaultKey"
@@ -131,7 +130,7 @@ def test_managed_key_vault_uses_the_aws_managed_key(any_role_stack: RenderedStac
 
 
 @pytest.mark.parametrize("role", ["primary", "dr"])
-def test_every_vault_denies_deleting_itself_and_its_recovery_points(role: str) -> None:
+def test_every_vault_denies_deleting_its_recovery_points(role: str) -> None:
     stack = render(parameters={"StackRole": role})
     vaults = ALL_VAULTS_PRIMARY if role == "primary" else ALL_VAULTS_DR
     for vault in vaults:
@@ -149,7 +148,10 @@ def test_every_vault_survives_stack_deletion(role: str) -> None:
     stack = render(parameters={"StackRole": role})
     for vault in ALL_VAULTS_PRIMARY if role == "primary" else ALL_VAULTS_DR:
         resource = stack.resources[vault]
-        assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Retain", "Retain")
+        assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (
+            "RetainExceptOnCreate",
+            "Retain",
+        )
 
 
 @pytest.mark.parametrize(

@@ -49,10 +49,10 @@ def _references(node: Any) -> Iterator[str]:
             elif key == "Fn::GetAtt":
                 yield value[0] if isinstance(value, list) else value.split(".", 1)[0]
             elif key == "Fn::Sub":
-                text = value if isinstance(value, str) else value[0]
-                yield from (n.split(".", 1)[0] for n in re.findall(r"\$\{([^!}][^}]*)\}", text))
-                if isinstance(value, list):
-                    yield from _references(value[1])
+                text, local = (value, {}) if isinstance(value, str) else value
+                names = (n.split(".", 1)[0] for n in re.findall(r"\$\{([^!}][^}]*)\}", text))
+                yield from (name for name in names if name not in local)
+                yield from _references(local)
             else:
                 yield from _references(value)
 
