@@ -334,3 +334,54 @@ def test_optional_tag_condition_narrows_both_selections() -> None:
         assert body["Conditions"] == {
             "StringEquals": [{"ConditionKey": "aws:ResourceTag/backup", "ConditionValue": "yes"}]
         }
+
+
+# --- lock parameters apart from plan parameters (issue 12, item 6) ---------------------------
+
+LOCK_PARAMETERS = {
+    "HourlyVaultLockMinDays",
+    "DailyVaultLockMinDays",
+    "MonthlyVaultLockMinDays",
+    "DrVaultLockMinDays",
+    "ManagedVaultMinRetentionDays",
+    "ManagedVaultMaxRetentionDays",
+    "VaultLockChangeableForDays",
+    "LagVaultMinRetentionDays",
+    "LagVaultMaxRetentionDays",
+}
+
+
+def _refs(node: Any) -> set[str]:
+    if isinstance(node, list):
+        return set().union(*(_refs(item) for item in node)) if node else set()
+    if isinstance(node, dict):
+        found = {node["Ref"]} if "Ref" in node and isinstance(node["Ref"], str) else set()
+        return found.union(*(_refs(value) for value in node.values()))
+    return set()
+
+
+def test_vault_locks_and_plan_retentions_read_different_parameters(
+    template: dict[str, Any],
+) -> None:
+    # A compliance lock freezes what feeds it once ChangeableForDays has passed: an update of a
+    # lock parameter then fails. https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html
+    # Given the raw template
+    resources = template["Resources"]
+    parameters = set(template["Parameters"])
+    lock_inputs: set[str] = set()
+    for resource in resources.values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Backup::BackupVault":
+            lock_inputs |= _refs(properties["LockConfiguration"]) & parameters
+        if resource["Type"] == "AWS::Backup::LogicallyAirGappedBackupVault":
+            lock_inputs |= _refs([properties["MinRetentionDays"], properties["MaxRetentionDays"]])
+    plan_inputs: set[str] = set()
+    for resource in resources.values():
+        if resource["Type"] == "AWS::Backup::BackupPlan":
+            plan_inputs |= _refs(resource["Properties"]["BackupPlan"]) & parameters
+    # Then the locks read only lock parameters, and the plans none of them: retentions stay
+    # changeable under a compliance lock
+    assert lock_inputs <= LOCK_PARAMETERS
+    assert {"HourlyVaultLockMinDays", "DrVaultLockMinDays"} <= lock_inputs
+    assert not plan_inputs & LOCK_PARAMETERS
+    assert {"HourlyRetentionDays", "DrCopyRetentionDays"} <= plan_inputs

@@ -1,11 +1,15 @@
-"""samconfig.toml: a dev default, a compliance-locked prod, and a DR stack in another Region."""
+"""samconfig.toml: a dev default, prod, and a DR stack in another Region - governance first."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from tests.infrastructure.expectations import DR_VAULT_ARN
 from tests.infrastructure.sam_environments import SamEnvironment
+
+COMPLIANCE_CONFIRMATION = "compliance-lock-is-permanent"
 
 
 def test_there_are_dev_prod_and_dr_environments(
@@ -27,22 +31,97 @@ def test_every_environment_deploys_the_same_way(
 
 
 @pytest.mark.parametrize(
-    ("name", "role", "lock_mode"),
-    [
-        ("default", "primary", "governance"),
-        ("prod", "primary", "compliance"),
-        ("dr", "dr", "compliance"),
-    ],
+    ("name", "role"), [("default", "primary"), ("prod", "primary"), ("dr", "dr")]
 )
-def test_roles_and_lock_modes(
-    sam_environments: dict[str, SamEnvironment], name: str, role: str, lock_mode: str
+def test_every_environment_starts_in_governance_mode(
+    sam_environments: dict[str, SamEnvironment], name: str, role: str
 ) -> None:
+    # Issue 12, item 7: the README says "deploy governance first"; samconfig does so everywhere,
+    # and the irreversible switch is an explicit, confirmed parameter change.
     parameters = sam_environments[name].parameters
-    assert (parameters["StackRole"], parameters["VaultLockMode"]) == (role, lock_mode)
+    assert (parameters["StackRole"], parameters["VaultLockMode"]) == (role, "governance")
+    assert "ConfirmComplianceLock" not in parameters
+
+
+@pytest.mark.parametrize("name", ["default", "prod", "dr"])
+def test_compliance_mode_needs_the_confirmation_phrase(
+    sam_environments: dict[str, SamEnvironment], name: str
+) -> None:
+    # Given an environment switched to compliance mode (a primary one with its DR vault)
+    environment = sam_environments[name]
+    extra = {"DrVaultArn": DR_VAULT_ARN} if name != "dr" else {}
+    # When the confirmation is missing or wrong / Then CloudFormation's rule refuses the deploy
+    for confirmation in ("", "yes", "Compliance-Lock-Is-Permanent"):
+        stack = environment.render(
+            VaultLockMode="compliance", ConfirmComplianceLock=confirmation, **extra
+        )
+        (violation,) = stack.rule_violations
+        assert "ConfirmComplianceLock=compliance-lock-is-permanent" in violation
+    # When it is the exact phrase / Then it deploys with the cooling-off period as a parameter
+    confirmed = environment.render(
+        VaultLockMode="compliance",
+        ConfirmComplianceLock=COMPLIANCE_CONFIRMATION,
+        VaultLockChangeableForDays="7",
+        **extra,
+    )
+    assert confirmed.rule_violations == []
+    locks = [
+        resource["Properties"]["LockConfiguration"]
+        for resource in confirmed.of_type("AWS::Backup::BackupVault").values()
+    ]
+    assert locks
+    assert {lock["ChangeableForDays"] for lock in locks} == {7}
+
+
+def test_cooling_off_period_is_bounded_as_aws_bounds_it(template: dict[str, Any]) -> None:
+    # vault-lock.html: ChangeableForDays is at least 3 (72-hour cooling-off) and at most 36500.
+    spec = template["Parameters"]["VaultLockChangeableForDays"]
+    assert (spec["Default"], spec["MinValue"], spec["MaxValue"]) == (3, 3, 36500)
 
 
 def test_dr_stack_lives_in_another_region(sam_environments: dict[str, SamEnvironment]) -> None:
+    # Issue 12, item 6: a cross-stack pair no template rule can see.
     assert sam_environments["dr"].region != sam_environments["prod"].region
+    dr_output = sam_environments["dr"].render().outputs["DrBackupVaultArn"]
+    assert dr_output.split(":")[3] == sam_environments["dr"].region
+
+
+def _effective(environment: SamEnvironment, template: dict[str, Any]) -> dict[str, int]:
+    """The Number parameters an environment deploys with: its overrides over the defaults."""
+    return {
+        name: int(environment.parameters.get(name, spec.get("Default", 0)))
+        for name, spec in template["Parameters"].items()
+        if spec["Type"] == "Number"
+    }
+
+
+def test_prod_keeps_its_dr_copies_at_least_as_long_as_the_dr_vault_lock_demands(
+    sam_environments: dict[str, SamEnvironment], template: dict[str, Any]
+) -> None:
+    # Issue 12, item 6: the DR vault's lock minimum (dr stack) and the copy retentions that
+    # write into it (prod stack) are parameters of two stacks; a copy below the minimum fails.
+    # https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html
+    prod = _effective(sam_environments["prod"], template)
+    dr = _effective(sam_environments["dr"], template)
+    assert prod["DrCopyRetentionDays"] >= dr["DrVaultLockMinDays"]
+    assert prod["MonthlyRetentionDays"] >= dr["DrVaultLockMinDays"]
+
+
+@pytest.mark.parametrize("name", ["default", "prod", "dr"])
+def test_every_lock_range_is_ordered_and_below_what_the_rules_keep(
+    sam_environments: dict[str, SamEnvironment], template: dict[str, Any], name: str
+) -> None:
+    # CloudFormation rules cannot compare numbers, so the ordering is checked here.
+    values = _effective(sam_environments[name], template)
+    assert values["LagVaultMinRetentionDays"] <= values["LagVaultMaxRetentionDays"]
+    managed_max = values["ManagedVaultMaxRetentionDays"]
+    assert managed_max == 0 or values["ManagedVaultMinRetentionDays"] <= managed_max
+    for retention, lock in [
+        ("HourlyRetentionDays", "HourlyVaultLockMinDays"),
+        ("DailyRetentionDays", "DailyVaultLockMinDays"),
+        ("MonthlyRetentionDays", "MonthlyVaultLockMinDays"),
+    ]:
+        assert values[retention] >= values[lock], (retention, lock)
 
 
 def test_dev_deploys_as_configured(sam_environments: dict[str, SamEnvironment]) -> None:
@@ -53,17 +132,18 @@ def test_dev_deploys_as_configured(sam_environments: dict[str, SamEnvironment]) 
     assert stack.conditions["CopiesToDr"] is False
 
 
-def test_prod_refuses_to_deploy_without_the_dr_vault(
+def test_prod_refuses_compliance_mode_without_the_dr_vault(
     sam_environments: dict[str, SamEnvironment],
 ) -> None:
-    # Given prod as committed (the DR vault ARN is only known after the dr stack exists)
+    # Given prod switched to compliance mode, before the DR vault ARN is known
     prod = sam_environments["prod"]
+    switched = {"VaultLockMode": "compliance", "ConfirmComplianceLock": COMPLIANCE_CONFIRMATION}
     # Then CloudFormation's rule rejects it with the deploy order in the message
-    (violation,) = prod.render().rule_violations
+    (violation,) = prod.render(**switched).rule_violations
     assert "deploy the dr stack first" in violation
     # And with the dr stack's output it deploys and copies to DR
     dr_output = sam_environments["dr"].render().outputs["DrBackupVaultArn"]
-    ready = prod.render(DrVaultArn=dr_output)
+    ready = prod.render(DrVaultArn=dr_output, **switched)
     assert ready.rule_violations == []
     assert ready.conditions["CopiesToDr"] is True
 
