@@ -1,16 +1,18 @@
 """Scheduled backups: when the simulated clock passes a plan rule's cron, the rule backs up every
 registered resource its plan's selections pick (assigning-resources.html), into its target vault,
-with its lifecycle, and starts its copy actions when the backup completes.
+with its lifecycle, and starts its copy actions when the backup completes. Of rules of one plan
+whose time frames overlap, only the one with the longest retention runs
+(plan-options-and-configuration.html; ``rules.outranks``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any
 
-from emulator import arns, cron
+from emulator import arns, cron, rules
 from emulator.backend import EmulatorBackend, all_backends
 from emulator.jobs import start_backup_job
 from emulator.models import BackupJob, ResourceInfo, Selection
@@ -27,21 +29,50 @@ class Firing:
 
 
 def firings(after: datetime, until: datetime) -> list[Firing]:
-    """Every plan rule firing in (after, until], in time order."""
+    """Every plan rule firing in (after, until] that AWS Backup would run, in time order.
+
+    A firing whose time frame overlaps one of a rule of the same plan that outranks it does not
+    run (``rules.outranks``, plan-options-and-configuration.html).
+    """
     found: list[Firing] = []
     for backend in all_backends():
         for plan in list(backend.moto.plans.values()):
             if plan.deletion_date is not None:
                 continue
-            for rule in plan.backup_plan.get("Rules", []):
-                times = cron.fire_times(
-                    rule["ScheduleExpression"],
-                    rule.get("ScheduleExpressionTimezone", "Etc/UTC"),
-                    after,
-                    until,
-                )
-                found.extend(Firing(at, backend, plan, rule) for at in times)
+            plan_rules = plan.backup_plan.get("Rules", [])
+            for index, rule in enumerate(plan_rules):
+                for at in _fire_times(rule, after, until):
+                    if not _shadowed(plan_rules, index, at):
+                        found.append(Firing(at, backend, plan, rule))
     return sorted(found, key=lambda firing: firing.at)
+
+
+def _fire_times(rule: dict[str, Any], after: datetime, until: datetime) -> list[datetime]:
+    return list(
+        cron.fire_times(
+            rule["ScheduleExpression"],
+            rule.get("ScheduleExpressionTimezone", "Etc/UTC"),
+            after,
+            until,
+        )
+    )
+
+
+def _shadowed(plan_rules: list[dict[str, Any]], index: int, at: datetime) -> bool:
+    """Whether another rule of the plan has a time frame overlapping [at, at + window) and wins."""
+    rule = plan_rules[index]
+    own_end = at + timedelta(minutes=rules.start_window_minutes(rule))
+    for other_index, other in enumerate(plan_rules):
+        if other_index == index or not rules.outranks(
+            other, rule, listed_first=other_index < index
+        ):
+            continue
+        window = timedelta(minutes=rules.start_window_minutes(other))
+        # [t, t + window) overlaps [at, own_end) when at - window < t < own_end
+        candidates = _fire_times(other, at - window, own_end - timedelta(microseconds=1))
+        if any(t > at - window for t in candidates):
+            return True
+    return False
 
 
 def run(firing: Firing) -> list[BackupJob]:

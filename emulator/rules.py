@@ -255,3 +255,30 @@ def lifecycle_error(lifecycle: dict[str, object] | None) -> str | None:
             f"(got DeleteAfterDays={delete}, MoveToColdStorageAfterDays={cold})."
         )
     return None
+
+
+# plan-options-and-configuration.html: "If you have a backup plan with multiple rules and the time
+# frames of the two rules overlap, AWS Backup optimizes the backup and takes a backup for the rule
+# with the longer retention time. The optimization takes into account the full start window, not
+# just when the daily backup is taken." A time frame here is [scheduled time, + start window).
+# Open, so the emulator chooses: a rule without DeleteAfterDays keeps forever (the longest); of two
+# equal retentions the rule listed first in the plan wins; a rule without StartWindowMinutes gets
+# 480 minutes (the console's default; the template always sets it).
+DEFAULT_START_WINDOW_MINUTES = 480
+
+
+def start_window_minutes(rule: dict[str, object]) -> int:
+    window = rule.get("StartWindowMinutes")
+    return window if isinstance(window, int) else DEFAULT_START_WINDOW_MINUTES
+
+
+def outranks(rule: dict[str, object], other: dict[str, object], *, listed_first: bool) -> bool:
+    """Whether ``rule`` wins over ``other`` when their time frames overlap in one plan."""
+
+    def retention(candidate: dict[str, object]) -> float:
+        lifecycle = candidate.get("Lifecycle")
+        days = lifecycle.get("DeleteAfterDays") if isinstance(lifecycle, dict) else None
+        return float(days) if isinstance(days, int) else float("inf")
+
+    mine, theirs = retention(rule), retention(other)
+    return mine > theirs or (mine == theirs and listed_first)
