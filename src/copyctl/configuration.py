@@ -44,7 +44,7 @@ VARIABLES = (
 )
 REQUIRED = ("SOURCE_VAULT_NAMES", "LAG_VAULT_ARN", "MANAGED_VAULT_ARN", "COPY_ROLE_ARN")
 # Outputs the stack already had under another name.
-ALIASES = {"MANAGED_VAULT_ARN": "ManagedKeyVaultArn", "COPY_ROLE_ARN": "BackupServiceRoleArn"}
+ALIASES = {"MANAGED_VAULT_ARN": "ManagedKeyVaultArn", "COPY_ROLE_ARN": "CopyJobRoleArn"}
 
 
 def output_key(variable: str) -> str:

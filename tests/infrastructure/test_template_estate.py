@@ -46,8 +46,11 @@ def test_vault_key_rotates_and_outlives_the_stack(primary_stack: RenderedStack) 
 def test_key_policy_keeps_administration_with_the_account(primary_stack: RenderedStack) -> None:
     statements = primary_stack.properties("BackupVaultKey")["KeyPolicy"]["Statement"]
     root = f"arn:aws:iam::{ACCOUNT}:root"
-    # Then every statement allows, and only the account's root principal
-    assert all(s["Effect"] == "Allow" and s["Principal"] == {"AWS": root} for s in statements)
+    roles = [primary_stack.outputs["BackupServiceRoleArn"], primary_stack.outputs["CopyJobRoleArn"]]
+    # Then every statement allows, to the account's root principal or the stack's two AWS
+    # Backup service roles
+    assert all(s["Effect"] == "Allow" for s in statements)
+    assert all(s["Principal"] in ({"AWS": root}, {"AWS": roles}) for s in statements)
     admin = next(s for s in statements if s["Sid"] == "AccountAdministersTheKey")
     assert {"kms:Put*", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"} <= set(admin["Action"])
     assert "Condition" not in admin
@@ -78,10 +81,14 @@ def test_key_policy_lets_aws_backup_use_the_key_only_through_grants_and_services
             assert "kms:ViaService" in statement["Condition"]["StringEquals"]
 
 
-def test_backup_service_role_has_the_managed_backup_and_restore_policies(
-    any_role_stack: RenderedStack,
+@pytest.mark.parametrize("logical_id", ["BackupServiceRole", "CopyJobRole"])
+def test_backup_and_copy_roles_have_the_managed_backup_policy_only(
+    any_role_stack: RenderedStack, logical_id: str
 ) -> None:
-    role = any_role_stack.properties("BackupServiceRole")
+    # Issue 12, item 11: one role for the plans, one for the orchestrator's copy jobs; neither
+    # restores, and neither carries the S3 policies (no selection picks S3).
+    # https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSBackupServiceRolePolicyForBackup.html
+    role = any_role_stack.properties(logical_id)
     trusted = role["AssumeRolePolicyDocument"]["Statement"]
     assert trusted == [
         {
@@ -90,13 +97,49 @@ def test_backup_service_role_has_the_managed_backup_and_restore_policies(
             "Action": "sts:AssumeRole",
         }
     ]
-    assert sorted(role["ManagedPolicyArns"]) == sorted(
-        [
-            "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
-            "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
-            "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Backup",
-            "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Restore",
-        ]
+    assert role["ManagedPolicyArns"] == [
+        "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
+    ]
+
+
+def test_selections_use_the_backup_role_and_copies_the_copy_role(
+    primary_stack: RenderedStack,
+) -> None:
+    selections = primary_stack.of_type("AWS::Backup::BackupSelection").values()
+    roles = {s["Properties"]["BackupSelection"]["IamRoleArn"] for s in selections}
+    assert roles == {primary_stack.outputs["BackupServiceRoleArn"]}
+    assert primary_stack.outputs["CopyJobRoleArn"] != primary_stack.outputs["BackupServiceRoleArn"]
+
+
+def test_no_selection_picks_s3(primary_stack: RenderedStack) -> None:
+    # Why the roles need no S3 backup policy: every selection either lists S3 in NotResources
+    # or names resources that are not S3 buckets.
+    for logical_id, selection in primary_stack.of_type("AWS::Backup::BackupSelection").items():
+        body = selection["Properties"]["BackupSelection"]
+        if "*" in body["Resources"]:
+            assert "arn:aws:s3:::*" in body["NotResources"], logical_id
+        else:
+            assert not any(r.startswith("arn:aws:s3:") for r in body["Resources"]), logical_id
+        assert "ListOfTags" not in body, logical_id
+
+
+def test_key_policy_names_the_backup_and_copy_roles_for_use_through_aws_backup(
+    any_role_stack: RenderedStack,
+) -> None:
+    # encryption.html: "Your IAM role must have access to the KMS key being used to back up
+    # and restore the object ... The permissions in IAM policy and KMS key policy must be
+    # consistent." The roles' managed policy has no kms:GenerateDataKey through AWS Backup.
+    statements = {
+        s["Sid"]: s for s in any_role_stack.properties("BackupVaultKey")["KeyPolicy"]["Statement"]
+    }
+    named = statements["BackupAndCopyRolesMayUseTheKeyThroughAwsBackup"]
+    outputs = any_role_stack.outputs
+    assert named["Principal"] == {
+        "AWS": [outputs["BackupServiceRoleArn"], outputs["CopyJobRoleArn"]]
+    }
+    assert {"kms:Decrypt", "kms:GenerateDataKey*", "kms:CreateGrant"} <= set(named["Action"])
+    assert named["Condition"]["StringEquals"]["kms:ViaService"] == (
+        f"backup.{any_role_stack.region}.amazonaws.com"
     )
 
 
@@ -241,27 +284,85 @@ def test_ec2_plan_backs_up_daily_with_windows_vss(primary_stack: RenderedStack) 
     ]
 
 
-def test_daily_rules_copy_to_the_dr_vault_for_30_days(primary_stack: RenderedStack) -> None:
+PLANS = ("MainBackupPlan", "RdsBackupPlan", "Ec2BackupPlan")
+
+
+def test_daily_and_monthly_rules_copy_to_the_dr_vault(primary_stack: RenderedStack) -> None:
+    # Given the primary stack with a DR vault / Then the daily rules copy for DrCopyRetentionDays
+    # (30) and the monthly rules for MonthlyRetentionDays (365): on the 1st only the monthly
+    # rule runs (item 4), and the DR Region keeps the monthly points as long as the primary.
     copying = {
-        ("MainBackupPlan", "daily"),
-        ("Ec2BackupPlan", "ec2-daily"),
+        ("MainBackupPlan", "daily"): 30,
+        ("MainBackupPlan", "monthly"): 365,
+        ("RdsBackupPlan", "daily"): 30,
+        ("RdsBackupPlan", "monthly"): 365,
+        ("Ec2BackupPlan", "ec2-daily"): 30,
     }
-    for plan in ("MainBackupPlan", "Ec2BackupPlan"):
+    for plan in PLANS:
         for name, rule in _rules(primary_stack, plan).items():
             if (plan, name) in copying:
                 assert rule["CopyActions"] == [
                     {
                         "DestinationBackupVaultArn": DR_VAULT_ARN,
-                        "Lifecycle": {"DeleteAfterDays": 30},
+                        "Lifecycle": {"DeleteAfterDays": copying[plan, name]},
                     }
                 ]
             else:
                 assert "CopyActions" not in rule, (plan, name)
 
 
+def _starts(rule: dict[str, Any]) -> tuple[str, str]:
+    minute, hour = rule["ScheduleExpression"].removeprefix("cron(").split()[:2]
+    return minute, hour
+
+
+def test_every_rule_that_can_shadow_a_dr_copying_rule_copies_to_dr_too(
+    primary_stack: RenderedStack,
+) -> None:
+    # "If you have a backup plan with multiple rules and the time frames of the two rules
+    # overlap, AWS Backup ... takes a backup for the rule with the longer retention time."
+    # https://docs.aws.amazon.com/aws-backup/latest/devguide/plan-options-and-configuration.html
+    # Given each plan / When two of its rules start at the same minute of the same hour
+    for plan in PLANS:
+        rules = list(_rules(primary_stack, plan).values())
+        for rule in rules:
+            if "CopyActions" not in rule:
+                continue
+            for other in rules:
+                if other is rule or _starts(other) != _starts(rule):
+                    continue
+                longer = (
+                    other["Lifecycle"]["DeleteAfterDays"] > rule["Lifecycle"]["DeleteAfterDays"]
+                )
+                # Then the rule that wins the overlap copies to the DR vault as well
+                if longer:
+                    assert "CopyActions" in other, (plan, other["RuleName"], rule["RuleName"])
+
+
+def test_the_rds_family_is_never_backed_up_hourly(primary_stack: RenderedStack) -> None:
+    # RDS allows 100 manual DB instance and 100 manual DB cluster snapshots per Region by
+    # default: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html
+    # Given the main plan (the one with the hourly rule) / Then its selection leaves out every
+    # RDS, Aurora, DocumentDB and Neptune database (arn:aws:rds:...:db:* and :cluster:*)
+    main = primary_stack.properties("MainBackupSelection")["BackupSelection"]
+    assert {"arn:aws:rds:*:*:db:*", "arn:aws:rds:*:*:cluster:*"} <= set(main["NotResources"])
+    # And the RDS family has its own plan with the daily and monthly rules only
+    rds = primary_stack.properties("RdsBackupSelection")
+    assert rds["BackupPlanId"] == primary_stack.outputs["RdsBackupPlanId"]
+    assert rds["BackupSelection"]["Resources"] == [
+        "arn:aws:rds:*:*:db:*",
+        "arn:aws:rds:*:*:cluster:*",
+    ]
+    rules = _rules(primary_stack, "RdsBackupPlan")
+    assert set(rules) == {"daily", "monthly"}
+    main_rules = _rules(primary_stack, "MainBackupPlan")
+    for name, rule in rules.items():
+        assert rule == main_rules[name], name
+
+
 def test_without_a_dr_vault_no_rule_copies() -> None:
     stack = render(parameters={"DrVaultArn": ""})
-    for plan in ("MainBackupPlan", "Ec2BackupPlan"):
+    for plan in PLANS:
         assert all("CopyActions" not in rule for rule in _rules(stack, plan).values())
 
 
@@ -305,7 +406,7 @@ def test_windows_and_retentions_are_parameters_with_seed_defaults(
 # --- selections ------------------------------------------------------------------------------
 
 
-def test_main_selection_takes_everything_except_ec2_instances_and_s3(
+def test_main_selection_takes_everything_except_ec2_instances_s3_and_the_rds_family(
     primary_stack: RenderedStack,
 ) -> None:
     selection = primary_stack.properties("MainBackupSelection")
@@ -313,7 +414,12 @@ def test_main_selection_takes_everything_except_ec2_instances_and_s3(
     body = selection["BackupSelection"]
     assert body["IamRoleArn"] == primary_stack.outputs["BackupServiceRoleArn"]
     assert body["Resources"] == ["*"]
-    assert sorted(body["NotResources"]) == ["arn:aws:ec2:*:*:instance/*", "arn:aws:s3:::*"]
+    assert sorted(body["NotResources"]) == [
+        "arn:aws:ec2:*:*:instance/*",
+        "arn:aws:rds:*:*:cluster:*",
+        "arn:aws:rds:*:*:db:*",
+        "arn:aws:s3:::*",
+    ]
     assert "Conditions" not in body
 
 
@@ -329,7 +435,7 @@ def test_ec2_selection_takes_ec2_instances_only(primary_stack: RenderedStack) ->
 
 def test_optional_tag_condition_narrows_both_selections() -> None:
     stack = render(parameters={"SelectionTagKey": "backup", "SelectionTagValue": "yes"})
-    for selection in ("MainBackupSelection", "Ec2BackupSelection"):
+    for selection in ("MainBackupSelection", "RdsBackupSelection", "Ec2BackupSelection"):
         body = stack.properties(selection)["BackupSelection"]
         assert body["Conditions"] == {
             "StringEquals": [{"ConditionKey": "aws:ResourceTag/backup", "ConditionValue": "yes"}]

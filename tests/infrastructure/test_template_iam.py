@@ -142,9 +142,9 @@ def test_functions_use_explicit_roles_without_managed_policies(label: str) -> No
 
 
 @pytest.mark.parametrize("label", list(STACKS))
-def test_pass_role_only_hands_the_backup_role_to_aws_backup(label: str) -> None:
+def test_pass_role_only_hands_the_copy_job_role_to_aws_backup(label: str) -> None:
     stack = STACKS[label]
-    backup_role = stack.outputs["BackupServiceRoleArn"]
+    copy_role = stack.outputs["CopyJobRoleArn"]
     passing = [
         (logical_id, s)
         for logical_id, s in _identity_statements(stack)
@@ -153,7 +153,7 @@ def test_pass_role_only_hands_the_backup_role_to_aws_backup(label: str) -> None:
     assert passing
     for logical_id, statement in passing:
         assert _listed(statement["Action"]) == ["iam:PassRole"], logical_id
-        assert statement["Resource"] == backup_role, logical_id
+        assert statement["Resource"] == copy_role, logical_id
         assert statement["Condition"] == {
             "StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}
         }, logical_id
@@ -369,7 +369,7 @@ def test_tracking_role_reads_the_override_vaults_it_tracks() -> None:
         ("dynamodb:UpdateItem", "arn:aws:dynamodb:{region}:{account}:table/{stack}-LedgerTable"),
         ("sqs:SendMessage", "arn:aws:sqs:{region}:{account}:TrackingDeadLetterQueue"),
         ("sqs:ReceiveMessage", "arn:aws:sqs:{region}:{account}:TrackingQueue"),
-        ("iam:PassRole", "arn:aws:iam::{account}:role/BackupServiceRole"),
+        ("iam:PassRole", "arn:aws:iam::{account}:role/CopyJobRole"),
     ],
 )
 def test_tracking_role_scopes_each_action_to_its_one_resource(action: str, resource: str) -> None:
@@ -453,7 +453,7 @@ def test_only_the_reconciler_queries_the_stuck_copy_index() -> None:
         ("sns:Publish", "arn:aws:sns:{region}:{account}:AlertTopic"),
         ("kms:GenerateDataKey", "arn:aws:kms:{region}:{account}:key/AlertTopicKey"),
         ("kms:Decrypt", "arn:aws:kms:{region}:{account}:key/AlertTopicKey"),
-        ("iam:PassRole", "arn:aws:iam::{account}:role/BackupServiceRole"),
+        ("iam:PassRole", "arn:aws:iam::{account}:role/CopyJobRole"),
         ("kms:DescribeKey", "arn:aws:kms:{region}:{account}:key/*"),
     ],
 )

@@ -227,7 +227,7 @@ def test_destinations_and_copy_role_come_from_the_stack(
     outputs = any_role_stack.outputs
     assert environment["LAG_VAULT_ARN"] == outputs["LagVaultArn"]
     assert environment["MANAGED_VAULT_ARN"] == outputs["ManagedKeyVaultArn"]
-    assert environment["COPY_ROLE_ARN"] == outputs["BackupServiceRoleArn"]
+    assert environment["COPY_ROLE_ARN"] == outputs["CopyJobRoleArn"]
     assert environment["LEDGER_TABLE_NAME"] == outputs["LedgerTableName"]
     assert environment["ALERT_TOPIC_ARN"] == outputs["AlertTopicArn"]
     lag = any_role_stack.properties("LagVault")
@@ -241,12 +241,12 @@ def test_destinations_and_copy_role_come_from_the_stack(
 @pytest.mark.parametrize(
     ("main", "ec2", "extra", "expected"),
     [
-        ("true", "true", "", "main,ec2"),
-        ("true", "false", "", "main"),
+        ("true", "true", "", "main,rds,ec2"),
+        ("true", "false", "", "main,rds"),
         ("false", "true", "", "ec2"),
         ("false", "false", "", ""),
-        ("true", "true", "x1,x2", "main,ec2,x1,x2"),
-        ("true", "false", "x1", "main,x1"),
+        ("true", "true", "x1,x2", "main,rds,ec2,x1,x2"),
+        ("true", "false", "x1", "main,rds,x1"),
         ("false", "true", "x1", "ec2,x1"),
         ("false", "false", "x1", "x1"),
     ],
@@ -261,7 +261,11 @@ def test_lag_plan_ids_join_the_opted_in_plans_and_the_extra_ids(
             "ExtraLagPlanIds": extra,
         }
     )
-    ids = {"main": stack.outputs["MainBackupPlanId"], "ec2": stack.outputs["Ec2BackupPlanId"]}
+    ids = {
+        "main": stack.outputs["MainBackupPlanId"],
+        "rds": stack.outputs["RdsBackupPlanId"],
+        "ec2": stack.outputs["Ec2BackupPlanId"],
+    }
     wanted = ",".join(ids.get(item, item) for item in expected.split(",") if item)
     assert _environment(stack)["LAG_PLAN_IDS"] == wanted
 
@@ -299,6 +303,7 @@ def test_outputs_name_the_vaults_queues_function_key_and_plans(
     common = {
         "BackupVaultKeyArn",
         "BackupServiceRoleArn",
+        "CopyJobRoleArn",
         "LagVaultArn",
         "ManagedKeyVaultArn",
         "CopyQueueUrl",
@@ -331,6 +336,7 @@ def test_outputs_name_the_vaults_queues_function_key_and_plans(
         "MonthlyVaultArn",
         "MainBackupPlanId",
         "Ec2BackupPlanId",
+        "RdsBackupPlanId",
         "LagPlanIds",  # the DR stack has no plans of its own
     }
     assert set(primary_stack.outputs) == common | primary_only

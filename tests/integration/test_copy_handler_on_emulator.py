@@ -105,7 +105,10 @@ def test_given_plan_backups_of_four_types_when_delivered_then_each_gets_its_deci
 ) -> None:
     # Given
     ebs = register(aws, "EBS", f"arn:aws:ec2:{REGION}:{account()}:volume/vol-0a0000000000000e1")
-    rds = register(aws, "RDS", f"arn:aws:rds:{REGION}:{account()}:db:orders")
+    # (a type without LAG support; the RDS family has no hourly rule: issue 12, item 2)
+    timestream = register(
+        aws, "Timestream", f"arn:aws:timestream:{REGION}:{account()}:database/metrics"
+    )
     table = register(
         aws, "DynamoDB", f"arn:aws:dynamodb:{REGION}:{account()}:table/t", encrypted=False
     )
@@ -117,11 +120,11 @@ def test_given_plan_backups_of_four_types_when_delivered_then_each_gets_its_deci
     jobs = {job["ResourceArn"]: job for job in copy_jobs(aws)}
     lag, managed = stack.provisioned.arn("LagVault"), stack.provisioned.arn("ManagedKeyVault")
     assert delivered == 4
-    assert set(jobs) == {ebs, rds}
+    assert set(jobs) == {ebs, timestream}
     assert jobs[ebs]["DestinationBackupVaultArn"] == lag
     # The hourly rule keeps 3 days; the LAG vault's minimum is 7.
     assert jobs[ebs]["DestinationRecoveryPointLifecycle"] == {"DeleteAfterDays": 7}
-    assert jobs[rds]["DestinationBackupVaultArn"] == managed
+    assert jobs[timestream]["DestinationBackupVaultArn"] == managed
     entries = ledger_entries(aws, stack)
     assert entry_for(entries, ebs)["State"]["S"] == "started"
     for skipped in (table, redshift):
