@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ from tests.infrastructure.expectations import DR_VAULT_ARN
 from tests.infrastructure.sam_environments import SamEnvironment
 
 COMPLIANCE_CONFIRMATION = "compliance-lock-is-permanent"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_there_are_dev_prod_and_dr_environments(
@@ -159,3 +162,25 @@ def test_dr_output_is_what_the_primary_parameter_expects(
 
 def test_dr_environment_deploys_as_configured(sam_environments: dict[str, SamEnvironment]) -> None:
     assert sam_environments["dr"].render().rule_violations == []
+
+
+def test_the_readme_names_every_parameter_a_compliance_lock_freezes(
+    template: dict[str, Any],
+) -> None:
+    # Issue 12, item 6: a user must know what cannot change once a compliance lock cooled off.
+    # Given every parameter that feeds a vault lock or the LAG vault's create-only properties
+    fed = set()
+    for resource in template["Resources"].values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Backup::BackupVault":
+            fed |= set(re.findall(r"'Ref': '([A-Za-z]+)'", str(properties["LockConfiguration"])))
+        if resource["Type"] == "AWS::Backup::LogicallyAirGappedBackupVault":
+            fed |= {properties["MinRetentionDays"]["Ref"], properties["MaxRetentionDays"]["Ref"]}
+    fed &= set(template["Parameters"])
+    assert "HourlyVaultLockMinDays" in fed
+    # Then the README's Deploy section names each of them
+    readme = README.read_text(encoding="utf-8")
+    section = readme[readme.index("**Parameters frozen once a compliance lock") :]
+    section = section[: section.index("\n\n")]
+    for name in fed:
+        assert f"`{name}`" in section, name
