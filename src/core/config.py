@@ -85,7 +85,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         tag=reader.tag("LAG_PLAN_TAG"),
     )
     lag_sources = reader.csv("LAG_SOURCE_VAULT_NAMES")
-    if strangers := sorted(lag_sources - sources):
+    if sources and (strangers := sorted(lag_sources - sources)):
         reader.problems.append(
             f"LAG_SOURCE_VAULT_NAMES names vaults that are not sources: {strangers}"
         )

@@ -56,6 +56,7 @@ def test_given_lists_with_spaces_and_empty_items_when_loaded_then_they_are_clean
 ) -> None:
     # Given comma-separated lists written by hand
     settings_env["SOURCE_VAULT_NAMES"] = " hourly, daily ,,monthly,"
+    settings_env["LAG_SOURCE_VAULT_NAMES"] = ""  # "dr" is no source here
     settings_env["LAG_PLAN_IDS"] = "id1, ,id2"
     # When loaded / Then items are trimmed and blanks dropped
     settings = load_settings(settings_env)
@@ -262,6 +263,7 @@ def test_given_a_destination_vault_listed_as_a_source_when_loaded_then_it_is_rej
 ) -> None:
     # Given a source list that includes a destination vault (its copies would be copied again)
     settings_env["SOURCE_VAULT_NAMES"] = f"daily,{destination}"
+    settings_env["LAG_SOURCE_VAULT_NAMES"] = ""
     # When loaded / Then the loop is refused
     assert problems_of(settings_env) == [
         f"destination vaults cannot also be sources: ['{destination}']"

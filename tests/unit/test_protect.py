@@ -374,7 +374,7 @@ def test_given_a_dr_vault_that_opts_in_when_a_foreign_plan_s_copy_is_protected_t
 
 def test_given_no_vault_opt_in_when_the_plan_is_not_found_then_the_decision_says_so() -> None:
     # Given the vault rule off, selection by plan name, and a plan GetBackupPlan cannot find
-    settings = make_settings(LAG_PLAN_NAMES="finance-daily")
+    settings = make_settings(LAG_PLAN_NAMES="finance-daily", LAG_SOURCE_VAULT_NAMES="")
     backup = FakeBackup(plans={FOREIGN_PLAN_ID: PlanIdentity(FOREIGN_PLAN_ID)})
     event = make_event(vault_name="dr", backup_plan_id=FOREIGN_PLAN_ID)
     # When protected
