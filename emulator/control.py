@@ -27,6 +27,8 @@ _GLOBAL = "aws"
 
 # One lock for all emulator state: server mode serves requests on several threads.
 STATE_LOCK = threading.RLock()
+# Where a cross-Region copy job's events may be raised (EmulatorConfig.cross_region_copy_events).
+COPY_EVENT_REGIONS = ("source", "destination", "both")
 
 
 @dataclass(slots=True)
@@ -51,6 +53,10 @@ class EmulatorConfig:
     """Start scheduled backup jobs for registered resources when the clock passes a plan's cron."""
     apply_lifecycle: bool = True
     """Move recovery points to COLD and expire them when the clock passes their lifecycle dates."""
+    cross_region_copy_events: str = "source"
+    """Which Region's default bus gets a cross-Region copy job's events: source|destination|both.
+    AWS does not document it (eventbridge.html); a working public template (sqlxpert's
+    backup-events-aws) catches them in the source Region, hence the default."""
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> EmulatorConfig:
@@ -59,6 +65,11 @@ class EmulatorConfig:
         if unknown:
             raise ValueError(f"unknown config keys: {sorted(unknown)}")
         config = cls(**values)
+        if config.cross_region_copy_events not in COPY_EVENT_REGIONS:
+            raise ValueError(
+                f"cross_region_copy_events must be one of {COPY_EVENT_REGIONS}, "
+                f"got {config.cross_region_copy_events!r}"
+            )
         config.backup_job_seconds = tuple(config.backup_job_seconds)  # type: ignore[assignment]
         config.copy_job_seconds = tuple(config.copy_job_seconds)  # type: ignore[assignment]
         return config

@@ -10,6 +10,7 @@ https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html :
   number; ``destinationRecoveryPointArn`` is ``{}`` until COMPLETED; the CREATED sample carries
   only ``creationDate``, ``state`` and the two vault ARNs (no ``copyJobId``).
 Delivery is best effort (events-ref-backup.html): the fault knobs drop, duplicate and reorder.
+Which Region's bus gets a cross-Region copy's events is undocumented: ``cross_region_copy_events``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from moto.events.models import events_backends
 
+from emulator import arns
 from emulator.clock import iso_ms
 from emulator.control import control
 from emulator.models import BackupJob, CopyJob, present
@@ -118,7 +120,22 @@ def publish_job_state(job: BackupJob | CopyJob, now: datetime) -> None:
         "Resources": resources,
         "Time": now.timestamp(),
     }
-    _send(job.account, job.region, entry)
+    for account, region in _event_homes(job):
+        _send(account, region, entry)
+
+
+def _event_homes(job: BackupJob | CopyJob) -> list[tuple[str, str]]:
+    """The (account, Region) whose default bus gets the job's events: the job's own, and for a
+    cross-Region copy what ``cross_region_copy_events`` says (AWS does not document it)."""
+    source = (job.account, job.region)
+    if not isinstance(job, CopyJob):
+        return [source]
+    destination = arns.parse(job.destination_vault_arn)
+    target = (destination.account, destination.region)
+    choice = control().config.cross_region_copy_events
+    if target == source or choice == "source":
+        return [source]
+    return [target] if choice == "destination" else [source, target]
 
 
 def _send(account: str, region: str, entry: dict[str, Any]) -> None:

@@ -12,8 +12,10 @@ import copy
 from typing import Any
 
 from moto.backup import urls as backup_urls
+from moto.events.models import Rule, events_backends
 from moto.events.utils import EventTemplateParser
 from moto.moto_api._internal import urls as moto_api_urls
+from moto.utilities.arns import parse_arn
 
 from emulator import control_api, moto_dynamodb, moto_sqs
 from emulator.responses import EmulatorBackupResponse
@@ -48,6 +50,7 @@ def install() -> None:
         backup_urls.url_paths[path] = EmulatorBackupResponse.dispatch
     moto_api_urls.url_paths[CONTROL_PATH] = control_api.handle
     _deliver_account_field()
+    _forward_whole_events()
     moto_dynamodb.install()
     moto_sqs.install()
     _installed = True
@@ -83,3 +86,42 @@ def _deliver_account_field() -> None:
 
     parse.emulator_patched = True  # type: ignore[attr-defined]
     EventTemplateParser.parse = staticmethod(parse)  # type: ignore[method-assign,assignment]
+
+
+def _forward_whole_events() -> None:
+    """A rule whose target is an event bus (another Region's, say) hands that bus the event.
+
+    moto 5.2.5 re-puts only its source, detail-type and detail there, so the receiving bus stamps
+    its own Region, account, id and time and drops ``resources``. EventBridge documents an
+    event's ``region`` as the Region where it originated (eb-events-structure.html) and does not
+    say that forwarding rewrites it: the emulator keeps the whole event, the harder case for a
+    receiver that must not mistake a forwarded event for one of another Region.
+    """
+    original = Rule.send_to_targets
+    if getattr(original, "emulator_patched", False):
+        return
+
+    def send_to_targets(self: Rule, original_event: Any, transform_input: bool = True) -> None:
+        buses = [target for target in self.targets if _is_event_bus(target["Arn"])]
+        if not buses:
+            original(self, original_event, transform_input)
+            return
+        if not self.event_pattern.matches_event(original_event):
+            return
+        others = copy.copy(self)
+        others.targets = [target for target in self.targets if target not in buses]
+        original(others, original_event, transform_input)
+        for target in buses:
+            arn = parse_arn(target["Arn"])
+            receiver = events_backends[arn.account][arn.region]
+            bus = receiver.describe_event_bus(arn.resource_id)
+            for rule in list(bus.rules.values()):
+                rule.send_to_targets(copy.deepcopy(original_event))
+
+    send_to_targets.emulator_patched = True  # type: ignore[attr-defined]
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+
+def _is_event_bus(target_arn: str) -> bool:
+    arn = parse_arn(target_arn)
+    return bool(arn.service == "events" and arn.resource_type == "event-bus")

@@ -45,6 +45,7 @@ SETTINGS_ENV: dict[str, str] = {
     "LAG_PLAN_IDS": LAG_PLAN_ID,
     "LAG_PLAN_NAMES": "",
     "LAG_PLAN_TAG": "",
+    "LAG_SOURCE_VAULT_NAMES": "dr",  # the DR vault: copies made by another Region's plans
     "DESTINATION_OVERRIDES": "{}",
     "SUPPORT_MATRIX_OVERRIDES": "{}",
     "LEDGER_TABLE_NAME": LEDGER_TABLE,

@@ -53,6 +53,9 @@ class Settings:
     lag_plans: LagPlanSelector
     destination_overrides: Mapping[str, Destination]
     matrix: SupportMatrix
+    # Source vaults whose every recovery point follows the LAG opt-in, whatever its plan: the DR
+    # vault, whose recovery points carry plan ids of the primary Region (core.plans.lag_opt_in).
+    lag_source_vault_names: frozenset[str] = frozenset()
     ledger_table_name: str = ""
     parking_queue_url: str = ""
     alert_topic_arn: str = ""
@@ -81,6 +84,11 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         plan_names=reader.csv("LAG_PLAN_NAMES"),
         tag=reader.tag("LAG_PLAN_TAG"),
     )
+    lag_sources = reader.csv("LAG_SOURCE_VAULT_NAMES")
+    if sources and (strangers := sorted(lag_sources - sources)):
+        reader.problems.append(
+            f"LAG_SOURCE_VAULT_NAMES names vaults that are not sources: {strangers}"
+        )
     max_attempts = reader.integer("MAX_COPY_ATTEMPTS", default=4, minimum=1)
     stuck_after = reader.integer(
         "STUCK_AFTER_MINUTES", default=DEFAULT_STUCK_AFTER_MINUTES, minimum=1
@@ -107,6 +115,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         lag_plans=lag_plans,
         destination_overrides=overrides,
         matrix=matrix,
+        lag_source_vault_names=lag_sources,
         ledger_table_name=env.get("LEDGER_TABLE_NAME", ""),
         parking_queue_url=env.get("PARKING_QUEUE_URL", ""),
         alert_topic_arn=alert_topic_arn,

@@ -83,8 +83,12 @@ def decide(
     attempt: int = 1,
     *,
     source_key_manager: KeyManager | None = None,
+    lag_why: str | None = None,
 ) -> Decision:
     """The copy (with its exact StartCopyJob request) or the skip, for a screened recovery point.
+
+    ``plan_uses_lag``: the recovery point follows the LAG opt-in (``core.plans.lag_opt_in``: by
+    its plan, or by its vault); ``lag_why`` names the rule that decided it, when not the plan.
 
     ``source_key_manager``: who manages the key the source recovery point is encrypted with, when
     known. Under an AWS-managed key (an EBS snapshot under aws/ebs, say) the recovery point does
@@ -102,7 +106,7 @@ def decide(
             facts.arn,
         )
     target, destination, reason, why = choose_destination(
-        event.resource_type, plan_uses_lag, settings
+        event.resource_type, plan_uses_lag, settings, lag_why=lag_why
     )
     request = copy_request(event, facts, destination, target, settings=settings, attempt=attempt)
     return Decision(reason, why, facts.arn, event.resource_type, target, request)
@@ -129,7 +133,7 @@ def copy_request(
 
 
 def choose_destination(
-    resource_type: str, plan_uses_lag: bool, settings: Settings
+    resource_type: str, plan_uses_lag: bool, settings: Settings, *, lag_why: str | None = None
 ) -> tuple[Target, Destination, Reason, str]:
     override = settings.destination_overrides.get(resource_type)
     if override is not None:
@@ -140,9 +144,16 @@ def choose_destination(
             Target.LAG,
             settings.lag_vault,
             Reason.COPY_TO_LAG,
-            "plan opts in; type is LAG-capable",
+            f"{lag_why or 'plan opts in'}; type is LAG-capable",
         )
-    why = f"{resource_type} is not LAG-capable" if plan_uses_lag else "plan does not opt into LAG"
+    if plan_uses_lag:
+        return (
+            Target.MANAGED,
+            settings.managed_vault,
+            Reason.COPY_TO_MANAGED,
+            f"{resource_type} is not LAG-capable",
+        )
+    why = lag_why or "plan does not opt into LAG"
     return Target.MANAGED, settings.managed_vault, Reason.COPY_TO_MANAGED, why
 
 

@@ -4,7 +4,8 @@ Shapes: https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html
 - "Backup Job State Change": the recovery point ARN is ``resources[0]``; ``backupSizeInBytes`` is a
   string; ``createdBy`` is absent for on-demand jobs.
 - "Copy Job State Change": ``resources[0]`` is the *source* recovery point; the new one is
-  ``destinationRecoveryPointArn``, an empty object until the job completes.
+  ``destinationRecoveryPointArn``, an empty object until the job completes. The event's account
+  and Region are those of the destination vault (where the recovery point to protect is).
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ def _backup_job_event(event: Mapping[str, Any], detail: Mapping[str, Any]) -> Re
 
 def _copy_job_event(event: Mapping[str, Any], detail: Mapping[str, Any]) -> RecoveryPointEvent:
     vault_arn = fields.text(detail, "destinationBackupVaultArn")
+    vault = parse_arn(vault_arn, field="detail.destinationBackupVaultArn")
+    fields.account(event), fields.text(event, "region")  # the envelope is checked all the same
     destination = detail.get("destinationRecoveryPointArn")
     recovery_point = destination if isinstance(destination, str) and destination else None
     if recovery_point is not None:
@@ -81,8 +84,13 @@ def _copy_job_event(event: Mapping[str, Any], detail: Mapping[str, Any]) -> Reco
         origin=Origin.COPY_JOB,
         job_id=fields.text(detail, "copyJobId"),
         state=fields.text(detail, "state"),
-        account=fields.account(event),
-        region=fields.text(event, "region"),
+        # Where the copy landed, from its vault's ARN, not from the envelope: a cross-Region
+        # copy's event may reach this Region's bus forwarded from the source Region's (the
+        # primary stack's DrCopyEventsForwardingRule), and an event's `region` is "the AWS
+        # Region where the event originated" (eb-events-structure.html). Whether forwarding
+        # keeps it is not stated by AWS; the vault's ARN is right either way.
+        account=vault.account,
+        region=vault.region,
         vault_name=vault_name_from_arn(vault_arn, field="detail.destinationBackupVaultArn"),
         vault_arn=vault_arn,
         resource_arn=_arn_text(detail, "resourceArn"),

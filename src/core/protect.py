@@ -19,7 +19,7 @@ from core.decision import decide, screen_event, screen_recovery_point, skip_from
 from core.errors import PermanentError
 from core.ledger_states import state_for_skip
 from core.models import Decision, Origin, RecoveryPointEvent
-from core.plans import PlanIdentity, needs_lookup, plan_uses_lag
+from core.plans import LagOptIn, PlanIdentity, lag_opt_in, needs_lookup
 from core.ports import BackupPort, KeyPort, LedgerPort, RecoveryPointBackupPort
 
 
@@ -94,13 +94,23 @@ class RecoveryPointCopier:
             self._key_managers[key_arn] = self.keys.key_manager(key_arn)
         return self._key_managers[key_arn]
 
-    def plan_uses_lag(self, plan_id: str | None) -> bool:
-        selector = self.settings.lag_plans
-        if plan_id is None or not needs_lookup(selector, plan_id):
-            return plan_uses_lag(selector, PlanIdentity(plan_id) if plan_id else None)
-        if plan_id not in self._plans:
-            self._plans[plan_id] = self.backup.plan_identity(plan_id)
-        return plan_uses_lag(selector, self._plans[plan_id])
+    def lag_opt_in(self, event: RecoveryPointEvent) -> LagOptIn:
+        """Whether the recovery point follows the LAG opt-in: by its vault, else by its plan.
+
+        A vault of LAG_SOURCE_VAULT_NAMES decides without a plan lookup (its plan may be another
+        Region's); otherwise one GetBackupPlan per plan and container, when a name or tag
+        selector needs the plan's name or tags.
+        """
+        settings, plan_id = self.settings, event.backup_plan_id
+        plan = None if plan_id is None else PlanIdentity(plan_id)
+        vault_decides = event.vault_name in settings.lag_source_vault_names
+        if plan_id is not None and not vault_decides and needs_lookup(settings.lag_plans, plan_id):
+            if plan_id not in self._plans:
+                self._plans[plan_id] = self.backup.plan_identity(plan_id)
+            plan = self._plans[plan_id]
+        return lag_opt_in(
+            event.vault_name, settings.lag_source_vault_names, settings.lag_plans, plan
+        )
 
     def _protect_known(self, event: RecoveryPointEvent, recovery_point_arn: str) -> Outcome:
         """``protect`` of an event that passed ``screen_event``."""
@@ -121,12 +131,15 @@ class RecoveryPointCopier:
         skipped = skip_from_facts(event, facts)
         if skipped is not None:
             return skipped
+        # lag_allowed=False (the LAG vault refused this recovery point): no opt-in counts.
+        opt_in = self.lag_opt_in(event) if lag_allowed else LagOptIn(False)
         return decide(
             event,
             facts,
-            lag_allowed and self.plan_uses_lag(event.backup_plan_id),
+            opt_in.uses_lag,
             self.settings,
             source_key_manager=self.source_key_manager(facts.encryption_key_arn),
+            lag_why=opt_in.why,
         )
 
     def _skipped(self, event: RecoveryPointEvent, decision: Decision) -> Outcome:

@@ -299,6 +299,7 @@ def _provision() -> Pipeline:
 def _environment(made: Pipeline, settings: dict[str, str] | None) -> dict[str, str]:
     return {
         "SOURCE_VAULT_NAMES": SOURCE_VAULT,
+        "LAG_SOURCE_VAULT_NAMES": "",  # the sample's "dr" is not a source here
         "LEDGER_TABLE_NAME": LEDGER,
         "PARKING_QUEUE_URL": made.parking_url,
         "COPY_ROLE_ARN": ROLE_ARN,

@@ -5,9 +5,12 @@ Shapes: https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
+import boto3
+import pytest
 from emulator_testkit import ROLE_ARN, Vaults
 
 import emulator
@@ -193,3 +196,50 @@ def test_given_reordering_when_a_tick_ends_then_its_events_arrive_out_of_order(
     states = [e["detail"]["state"] for e in read()]
     assert len(states) == 15
     assert states != sorted(states, key=["CREATED", "RUNNING", "COMPLETED"].index)
+
+
+# --- Events forwarded to another Region's bus, and where cross-Region copies raise theirs ------
+
+
+def test_given_a_rule_targeting_another_region_s_bus_when_it_matches_then_the_event_arrives_whole(
+    backup: Any,
+) -> None:
+    # Given a rule in us-east-1 whose target is us-west-2's default bus, and a queue there
+    account = emulator.api.default_account()
+    east, west = (boto3.client("events", region_name=r) for r in ("us-east-1", "us-west-2"))
+    sqs = boto3.client("sqs", region_name="us-west-2")
+    queue = sqs.create_queue(QueueName="received")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    pattern = json.dumps({"source": ["aws.backup"]})
+    east.put_rule(Name="forward", EventPattern=pattern)
+    east.put_targets(
+        Rule="forward",
+        Targets=[{"Id": "bus", "Arn": f"arn:aws:events:us-west-2:{account}:event-bus/default"}],
+    )
+    west.put_rule(Name="receive", EventPattern=pattern)
+    west.put_targets(
+        Rule="receive", Targets=[{"Id": "q", "Arn": queue_arn["Attributes"]["QueueArn"]}]
+    )
+    # When an AWS Backup event is raised in us-east-1
+    resources = [f"arn:aws:ec2:us-east-1::snapshot/snap-0{'1' * 16}"]
+    east.put_events(
+        Entries=[
+            {
+                "Source": "aws.backup",
+                "DetailType": "Copy Job State Change",
+                "Detail": json.dumps({"state": "COMPLETED"}),
+                "Resources": resources,
+            }
+        ]
+    )
+    # Then us-west-2 receives it as raised: source, detail-type, resources and origin Region kept
+    (message,) = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    event = json.loads(message["Body"])
+    assert (event["source"], event["detail-type"]) == ("aws.backup", "Copy Job State Change")
+    assert (event["region"], event["account"]) == ("us-east-1", account)
+    assert event["resources"] == resources
+
+
+def test_given_an_unknown_choice_of_copy_event_regions_when_configured_then_it_is_refused() -> None:
+    with pytest.raises(ValueError, match="cross_region_copy_events"):
+        emulator.EmulatorConfig.from_mapping({"cross_region_copy_events": "nowhere"})

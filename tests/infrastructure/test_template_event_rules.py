@@ -16,6 +16,7 @@ import pytest
 from moto.events.models import EventPattern
 
 from tests.infrastructure.expectations import ACCOUNT
+from tests.samples import read_event
 from tests.template_loader import RenderedStack, render
 
 REGION = "us-east-1"
@@ -224,3 +225,122 @@ def test_copy_rule_ignores_backup_job_events(primary: RenderedStack) -> None:
     )
     event["detail"]["destinationBackupVaultArn"] = _vault_arn(primary, "DailyVault")
     assert not _pattern(primary, "CopyIntoSourceVaultCompletedRule").matches_event(event)
+
+
+# --- DrCopyEventsForwardingRule (primary stack): DR copies' events, forwarded to the DR Region --
+# Which Region's bus receives a cross-Region copy's event is not settled by AWS's pages: the
+# primary stack forwards what its Region receives, and the DR stack listens to its own bus.
+
+FORWARDED = "DrCopyEventsForwardingRule"
+
+
+def dr_copy_fixture() -> dict[str, Any]:
+    """events/copy-completed-into-dr-vault.json, as AWS shapes it (a copy into vault ``dr``)."""
+    return read_event("copy-completed-into-dr-vault.json")
+
+
+@pytest.fixture(scope="module")
+def forwarding() -> RenderedStack:
+    """The primary stack in the copy's source Region, copying into the fixture's DR vault."""
+    fixture = dr_copy_fixture()["detail"]
+    source_region = fixture["sourceBackupVaultArn"].split(":")[3]
+    return render(
+        parameters={"DrVaultArn": fixture["destinationBackupVaultArn"]},
+        region=source_region,
+        account=ACCOUNT,
+    )
+
+
+def test_a_completed_copy_into_the_dr_vault_is_forwarded(forwarding: RenderedStack) -> None:
+    # Given the completed copy into the DR vault, as the source Region's bus would receive it
+    event = dr_copy_fixture()
+    event["region"] = forwarding.region
+    # When EventBridge evaluates the primary stack's forwarding rule / Then it matches
+    assert _pattern(forwarding, FORWARDED).matches_event(event)
+
+
+@pytest.mark.parametrize("state", ["CREATED", "RUNNING", "FAILED", "PARTIAL"])
+def test_unfinished_or_failed_dr_copies_are_not_forwarded(
+    forwarding: RenderedStack, state: str
+) -> None:
+    event = dr_copy_fixture()
+    event["detail"]["state"] = state
+    event["detail"]["destinationRecoveryPointArn"] = {}  # an empty object until COMPLETED
+    assert not _pattern(forwarding, FORWARDED).matches_event(event)
+
+
+@pytest.mark.parametrize(
+    "destination",
+    [
+        f"arn:aws:backup:us-east-1:{ACCOUNT}:backup-vault:backup-copy-orchestrator-test-lag",
+        f"arn:aws:backup:us-west-2:{ACCOUNT}:backup-vault:dr",  # same name, the source Region
+        "arn:aws:backup:us-east-1:999988887777:backup-vault:dr",  # same name, another account
+    ],
+)
+def test_copies_into_other_vaults_are_not_forwarded(
+    forwarding: RenderedStack, destination: str
+) -> None:
+    event = dr_copy_fixture()
+    event["detail"]["destinationBackupVaultArn"] = destination
+    assert not _pattern(forwarding, FORWARDED).matches_event(event)
+
+
+def test_other_sources_and_detail_types_are_not_forwarded(forwarding: RenderedStack) -> None:
+    pattern, event = _pattern(forwarding, FORWARDED), dr_copy_fixture()
+    assert not pattern.matches_event(copy.deepcopy(event) | {"source": "my.application"})
+    assert not pattern.matches_event(
+        copy.deepcopy(event) | {"detail-type": "Backup Job State Change"}
+    )
+
+
+def test_the_forwarded_event_is_routed_by_the_dr_stack_s_copy_rule() -> None:
+    # Given the DR stack, and the completed copy into its DR vault as the source Region raised
+    # it: forwarding keeps source, detail-type and detail, and the Region it originated in
+    dr = render(parameters={"StackRole": "dr"}, region="us-east-1", account=ACCOUNT)
+    event = dr_copy_fixture()
+    event["detail"]["destinationBackupVaultArn"] = _vault_arn(dr, "DrVault")
+    event["region"] = "us-west-2"
+    # When the DR Region's bus evaluates its rules / Then the copy rule takes it
+    assert _pattern(dr, "CopyIntoSourceVaultCompletedRule").matches_event(event)
+
+
+def test_the_target_is_the_dr_region_default_bus_with_a_role_and_a_dead_letter_queue(
+    forwarding: RenderedStack,
+) -> None:
+    (target,) = forwarding.properties(FORWARDED)["Targets"]
+    # The Region comes from DrVaultArn; the bus is this account's default bus there
+    assert target["Arn"] == f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/default"
+    assert target["RoleArn"] == f"arn:aws:iam::{ACCOUNT}:role/DrCopyEventsForwardingRole"
+    assert target["DeadLetterConfig"] == {
+        "Arn": f"arn:aws:sqs:{forwarding.region}:{ACCOUNT}:CopyDeadLetterQueue"
+    }
+    # Not documented for event-bus targets: left out, so EventBridge's default (24 h) applies
+    assert "RetryPolicy" not in target
+
+
+def test_the_forwarding_role_may_only_put_events_on_the_dr_region_default_bus(
+    forwarding: RenderedStack,
+) -> None:
+    role = forwarding.properties("DrCopyEventsForwardingRole")
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "events.amazonaws.com"}
+    assert trust["Action"] == "sts:AssumeRole"
+    assert "ManagedPolicyArns" not in role
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    assert statements == [
+        {
+            "Sid": "PutEventsOnTheDrRegionDefaultBusOnly",
+            "Effect": "Allow",
+            "Action": "events:PutEvents",
+            "Resource": f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/default",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    "parameters", [{"StackRole": "dr"}, {"StackRole": "primary"}], ids=["dr", "primary-no-dr"]
+)
+def test_no_forwarding_without_a_dr_vault_to_copy_to(parameters: dict[str, str]) -> None:
+    stack = render(parameters=parameters, account=ACCOUNT)
+    assert FORWARDED not in stack.resources
+    assert "DrCopyEventsForwardingRole" not in stack.resources

@@ -150,23 +150,32 @@ def test_dead_letter_queue_keeps_messages_14_days_and_longer_than_the_queue(
 
 
 def test_only_the_copy_rules_may_send_to_the_queues(primary_stack: RenderedStack) -> None:
-    policy = primary_stack.properties("CopyQueuesPolicy")
-    rule_arns = sorted(
-        [
-            "arn:aws:events:us-east-1:111122223333:rule/BackupCompletedRule",
-            "arn:aws:events:us-east-1:111122223333:rule/CopyIntoSourceVaultCompletedRule",
-        ]
-    )
-    statements = policy["PolicyDocument"]["Statement"]
-    assert {s["Resource"] for s in statements} == {
-        "arn:aws:sqs:us-east-1:111122223333:CopyQueue",
-        "arn:aws:sqs:us-east-1:111122223333:CopyDeadLetterQueue",
+    # Given the primary stack with a DR vault: its copy rules, and the rule forwarding the DR
+    # copies' events to the DR Region (which may only dead-letter here)
+    rule = "arn:aws:events:us-east-1:111122223333:rule/{}".format
+    copy_rules = sorted([rule("BackupCompletedRule"), rule("CopyIntoSourceVaultCompletedRule")])
+    senders = {
+        "arn:aws:sqs:us-east-1:111122223333:CopyQueue": copy_rules,
+        "arn:aws:sqs:us-east-1:111122223333:CopyDeadLetterQueue": sorted(
+            [*copy_rules, rule("DrCopyEventsForwardingRule")]
+        ),
     }
+    statements = primary_stack.properties("CopyQueuesPolicy")["PolicyDocument"]["Statement"]
+    assert {s["Resource"] for s in statements} == set(senders)
     for statement in statements:
         assert statement["Effect"] == "Allow"
         assert statement["Principal"] == {"Service": "events.amazonaws.com"}
         assert statement["Action"] == "sqs:SendMessage"
-        assert sorted(statement["Condition"]["ArnEquals"]["aws:SourceArn"]) == rule_arns
+        arns = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+        assert sorted(arns) == senders[statement["Resource"]]
+
+
+def test_without_forwarding_only_the_copy_rules_may_dead_letter(dr_stack: RenderedStack) -> None:
+    statements = dr_stack.properties("CopyQueuesPolicy")["PolicyDocument"]["Statement"]
+    for statement in statements:
+        arns = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+        assert not [arn for arn in arns if "DrCopyEventsForwardingRule" in arn]
+        assert len(arns) == 2
 
 
 @pytest.mark.parametrize("rule", ["BackupCompletedRule", "CopyIntoSourceVaultCompletedRule"])
@@ -280,6 +289,36 @@ def test_dr_stack_lag_plans_come_from_the_user_only() -> None:
     assert _environment(stack)["LAG_PLAN_IDS"] == "p1"
 
 
+def test_the_dr_stack_opts_every_recovery_point_of_its_dr_vault_into_lag() -> None:
+    # Given the DR stack with its defaults (its recovery points carry the primary's plan ids)
+    stack = render(parameters={"StackRole": "dr"}, account=ACCOUNT)
+    environment = _environment(stack)
+    # When the function parses its environment
+    settings = load_settings(environment)
+    # Then the DR vault is a source whose every recovery point follows the LAG opt-in
+    dr_vault = stack.properties("DrVault")["BackupVaultName"]
+    assert environment["LAG_SOURCE_VAULT_NAMES"] == dr_vault
+    assert settings.lag_source_vault_names == {dr_vault}
+    assert stack.outputs["LagSourceVaultNames"] == dr_vault
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [{"StackRole": "dr", "UseLagVaultForDrCopies": "false"}, {"StackRole": "primary"}],
+    ids=["dr opted out", "primary"],
+)
+def test_no_vault_opts_in_when_turned_off_or_in_the_primary_stack(
+    parameters: dict[str, str],
+) -> None:
+    stack = render(parameters=parameters, account=ACCOUNT)
+    assert _environment(stack)["LAG_SOURCE_VAULT_NAMES"] == ""
+    assert "LagSourceVaultNames" not in stack.outputs
+
+
+def test_the_dr_vault_opt_in_defaults_to_enabled(template: dict[str, Any]) -> None:
+    assert template["Parameters"]["UseLagVaultForDrCopies"]["Default"] == "true"
+
+
 @pytest.mark.parametrize("function", FUNCTIONS)
 @pytest.mark.parametrize("role", ["primary", "dr"])
 def test_the_function_accepts_its_rendered_configuration(role: str, function: str) -> None:
@@ -340,4 +379,4 @@ def test_outputs_name_the_vaults_queues_function_key_and_plans(
         "LagPlanIds",  # the DR stack has no plans of its own
     }
     assert set(primary_stack.outputs) == common | primary_only
-    assert set(dr_stack.outputs) == common | {"DrBackupVaultArn"}
+    assert set(dr_stack.outputs) == common | {"DrBackupVaultArn", "LagSourceVaultNames"}

@@ -285,14 +285,27 @@ def test_given_a_bare_eventbridge_event_when_handled_then_the_copy_is_started(aw
     assert aws.invoke(copy.deepcopy(EBS_LAG)) == {"outcome": "copy-started"}
 
 
-def test_given_a_bare_dr_copy_event_when_handled_then_the_copy_goes_to_the_managed_vault(
+def test_given_a_bare_dr_copy_event_when_handled_then_the_copy_goes_to_the_lag_vault(
     aws: Aws,
 ) -> None:
-    # Given a copy that completed into the source vault "dr"
+    # Given an EBS copy that completed into the source vault "dr", made by a plan of the other
+    # Region, and "dr" in LAG_SOURCE_VAULT_NAMES
     aws.expect_describe(DR_COPY, "dr")
-    aws.expect_copy(DR_COPY, "dr", MANAGED_VAULT_ARN)
-    # When handled / Then its new recovery point is copied out of the CMK vault
+    aws.expect_copy(DR_COPY, "dr", LAG_VAULT_ARN)
+    # When handled / Then its new recovery point is copied into the LAG vault, with no plan lookup
     assert aws.invoke(copy.deepcopy(DR_COPY)) == {"outcome": "copy-started"}
+
+
+def test_given_the_dr_copy_event_forwarded_from_the_source_region_when_handled_then_it_is_copied(
+    aws: Aws,
+) -> None:
+    # Given the same copy's event as the source Region's bus raised it, forwarded to this one
+    forwarded = copy.deepcopy(DR_COPY)
+    forwarded["region"] = forwarded["detail"]["sourceBackupVaultArn"].split(":")[3]
+    aws.expect_describe(DR_COPY, "dr")
+    aws.expect_copy(DR_COPY, "dr", LAG_VAULT_ARN)
+    # When handled / Then it is in scope (its vault is here) and copied like the native one
+    assert aws.invoke(forwarded) == {"outcome": "copy-started"}
 
 
 def test_given_a_bare_out_of_scope_event_when_handled_then_it_is_skipped_without_aws_calls(

@@ -1,6 +1,7 @@
 """Destinations come only from configuration: whatever vaults, accounts or Regions an event names,
 a copy goes only to a configured destination vault, from a configured source vault, with the
-configured role - and an event of another account or Region starts no copy at all.
+configured role - and an event of another account or Region starts no copy at all (for a copy
+job's event: one whose destination vault is in another account or Region).
 
 Property-based (hypothesis) through the real handlers; AWS answered in memory (``CannedAws``),
 so botocore validates every request against the service model.
@@ -92,6 +93,11 @@ def copy_completed_events(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _is_home(event: dict[str, Any]) -> bool:
+    """A backup job's event is home when raised here; a copy's when its vault is here: a copy
+    into this Region's DR vault may be announced by the source Region's bus, forwarded."""
+    if event["detail-type"] == "Copy Job State Change":
+        vault = event["detail"]["destinationBackupVaultArn"].split(":")
+        return (vault[4], vault[3]) == (ACCOUNT, REGION)
     return (event["account"], event["region"]) == (ACCOUNT, REGION)
 
 
@@ -116,7 +122,7 @@ def test_given_events_naming_any_vault_when_handled_then_copies_go_only_to_confi
         assert request["DestinationBackupVaultArn"] in CONFIGURED
         assert request["SourceBackupVaultName"] in SOURCE_VAULTS
         assert request["IamRoleArn"] == COPY_ROLE_ARN
-    # ... and only events of this account and Region start one
+    # ... and only events of this account and Region (a copy's: its vault's) start one
     assert len(copy_requests(aws)) <= sum(_is_home(event) for event in events)
 
 

@@ -56,6 +56,7 @@ def test_given_lists_with_spaces_and_empty_items_when_loaded_then_they_are_clean
 ) -> None:
     # Given comma-separated lists written by hand
     settings_env["SOURCE_VAULT_NAMES"] = " hourly, daily ,,monthly,"
+    settings_env["LAG_SOURCE_VAULT_NAMES"] = ""  # "dr" is no source here
     settings_env["LAG_PLAN_IDS"] = "id1, ,id2"
     # When loaded / Then items are trimmed and blanks dropped
     settings = load_settings(settings_env)
@@ -262,6 +263,7 @@ def test_given_a_destination_vault_listed_as_a_source_when_loaded_then_it_is_rej
 ) -> None:
     # Given a source list that includes a destination vault (its copies would be copied again)
     settings_env["SOURCE_VAULT_NAMES"] = f"daily,{destination}"
+    settings_env["LAG_SOURCE_VAULT_NAMES"] = ""
     # When loaded / Then the loop is refused
     assert problems_of(settings_env) == [
         f"destination vaults cannot also be sources: ['{destination}']"
@@ -275,3 +277,33 @@ def test_given_an_override_vault_listed_as_a_source_when_loaded_then_it_is_rejec
     settings_env["DESTINATION_OVERRIDES"] = json.dumps({"EFS": vault_arn("monthly")})
     # When loaded / Then the loop is refused like any other
     assert problems_of(settings_env) == ["destination vaults cannot also be sources: ['monthly']"]
+
+
+# --- Source vaults that opt every recovery point into LAG (the DR vault) ----------------------
+
+
+def test_given_lag_source_vaults_when_loaded_then_they_are_read(
+    settings_env: dict[str, str],
+) -> None:
+    # Given the DR vault listed, with spaces and an empty item
+    settings_env["LAG_SOURCE_VAULT_NAMES"] = " dr, "
+    # When loaded / Then the list is read
+    assert load_settings(settings_env).lag_source_vault_names == {"dr"}
+
+
+def test_given_no_lag_source_vaults_when_loaded_then_no_vault_opts_in(
+    settings_env: dict[str, str],
+) -> None:
+    settings_env.pop("LAG_SOURCE_VAULT_NAMES", None)
+    assert load_settings(settings_env).lag_source_vault_names == frozenset()
+
+
+def test_given_a_lag_source_vault_that_is_not_a_source_when_loaded_then_it_is_rejected(
+    settings_env: dict[str, str],
+) -> None:
+    # Given a vault the stack does not protect (a typo, or another stack's vault)
+    settings_env["LAG_SOURCE_VAULT_NAMES"] = "dr,team-b-vault"
+    # When loaded / Then it is refused: it would opt nothing in, silently
+    assert problems_of(settings_env) == [
+        "LAG_SOURCE_VAULT_NAMES names vaults that are not sources: ['team-b-vault']"
+    ]

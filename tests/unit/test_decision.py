@@ -19,7 +19,7 @@ from core.decision import (
     screen_recovery_point,
 )
 from core.models import Decision, Origin, Reason, SourceLifecycle, StorageClass, Target
-from core.plans import PlanIdentity, needs_lookup, plan_uses_lag
+from core.plans import LagOptIn, PlanIdentity, lag_opt_in, needs_lookup, plan_uses_lag
 from tests.fakes import EBS_SNAPSHOT, make_event, make_facts, make_settings
 from tests.samples import (
     ACCOUNT,
@@ -390,3 +390,65 @@ def test_given_two_attempts_when_decided_then_each_request_has_its_own_token(
     assert second is not None
     assert first["IdempotencyToken"] == again["IdempotencyToken"]
     assert first["IdempotencyToken"] != second["IdempotencyToken"]
+
+
+# --- LAG opt-in by vault (the DR vault: recovery points made by another Region's plans) --------
+
+FOREIGN_PLAN_ID = "c0ffee00-1234-4abc-8def-0123456789ab"  # a plan of the primary Region
+
+
+def test_given_a_vault_that_opts_in_when_its_plan_does_not_then_the_vault_decides() -> None:
+    # Given the DR vault listed in LAG_SOURCE_VAULT_NAMES, and a plan no selector lists
+    selector = LagPlanSelector(plan_ids=frozenset({LAG_PLAN_ID}))
+    # When the opt-in of a recovery point in that vault is asked
+    opt_in = lag_opt_in("dr", frozenset({"dr"}), selector, PlanIdentity(FOREIGN_PLAN_ID))
+    # Then it follows LAG, and the rule that said so is named
+    assert opt_in == LagOptIn(True, "vault dr opts in (LAG_SOURCE_VAULT_NAMES)")
+
+
+def test_given_a_vault_that_opts_in_when_the_backup_was_on_demand_then_it_still_opts_in() -> None:
+    assert lag_opt_in("dr", frozenset({"dr"}), LagPlanSelector(), None).uses_lag
+
+
+def test_given_a_vault_that_does_not_opt_in_when_asked_then_the_plan_rule_applies() -> None:
+    # Given only the DR vault opts in / When a daily recovery point of an unlisted plan is asked
+    selector = LagPlanSelector(plan_ids=frozenset({LAG_PLAN_ID}))
+    plain = lag_opt_in("daily", frozenset({"dr"}), selector, PlanIdentity(PLAIN_PLAN_ID))
+    listed = lag_opt_in("daily", frozenset({"dr"}), selector, PlanIdentity(LAG_PLAN_ID))
+    # Then its plan decides, in the plan rule's words
+    assert plain == LagOptIn(False)
+    assert listed == LagOptIn(True)
+
+
+def test_given_a_plan_that_name_selectors_could_not_find_when_asked_then_the_reason_is_said() -> (
+    None
+):
+    # Given selection by plan name, and a plan GetBackupPlan did not find (no name): a plan of
+    # another Region, or a deleted one
+    selector = LagPlanSelector(plan_names=frozenset({"finance-daily"}))
+    # When asked
+    opt_in = lag_opt_in("dr", frozenset(), selector, PlanIdentity(FOREIGN_PLAN_ID))
+    # Then it is not opted in, and the explanation says why and how to opt it in
+    assert not opt_in.uses_lag
+    assert opt_in.why is not None
+    assert f"plan {FOREIGN_PLAN_ID} is not in this Region" in opt_in.why
+    assert "LAG_PLAN_IDS" in opt_in.why
+    assert "LAG_SOURCE_VAULT_NAMES" in opt_in.why
+
+
+def test_given_an_opt_in_by_vault_when_decided_then_an_ebs_copy_goes_to_lag_and_says_why() -> None:
+    # Given an EBS copy in the DR vault, opted in by its vault
+    settings = make_settings(LAG_SOURCE_VAULT_NAMES="dr")
+    event = make_event(vault_name="dr", backup_plan_id=FOREIGN_PLAN_ID)
+    why = "vault dr opts in (LAG_SOURCE_VAULT_NAMES)"
+    # When decided
+    decision = decide(event, make_facts(), True, settings, lag_why=why)
+    # Then it goes to the LAG vault, and the explanation names the vault rule
+    assert (decision.reason, decision.target) == (Reason.COPY_TO_LAG, Target.LAG)
+    assert decision.explanation == f"{why}; type is LAG-capable"
+
+
+def test_given_an_opt_out_with_a_reason_when_decided_then_the_managed_copy_carries_it() -> None:
+    why = "plan x is not in this Region"
+    decision = decide(make_event(), make_facts(), False, make_settings(), lag_why=why)
+    assert (decision.target, decision.explanation) == (Target.MANAGED, why)

@@ -397,6 +397,26 @@ def test_given_a_copy_destination_vault_that_is_not_a_vault_when_parsed_then_it_
     assert rejection(raw).startswith("detail.destinationBackupVaultArn is not a backup vault ARN")
 
 
+def test_given_a_forwarded_copy_event_when_parsed_then_its_vault_gives_account_and_region() -> None:
+    # Given the DR copy's event as raised in the source Region (us-west-2) and forwarded to the
+    # DR Region's bus: the envelope keeps the Region where the event originated
+    raw = copy_event()
+    raw["region"] = "us-west-2"
+    # When parsed
+    event = parse_recovery_point_event(raw)
+    # Then its account and Region are those of the vault the copy landed in (this Region's)
+    assert (event.account, event.region) == (ACCOUNT, REGION)
+    assert event.vault_arn == vault_arn("dr")
+
+
+def test_given_an_envelope_without_a_region_when_a_copy_event_is_parsed_then_it_is_rejected() -> (
+    None
+):
+    raw = copy_event()
+    del raw["region"]
+    assert rejection(raw) == "region is missing or not a non-empty string"
+
+
 # --- Property: nothing but InvalidEventError escapes ------------------------------------------
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)

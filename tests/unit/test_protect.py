@@ -349,6 +349,54 @@ def test_given_a_plan_listed_by_id_or_no_plan_when_protected_then_no_plan_is_loo
     assert backup.calls == ONE_COPY
 
 
+# --- LAG opt-in by vault: the DR vault, whose plans are the primary Region's ---------------
+
+FOREIGN_PLAN_ID = "c0ffee00-1234-4abc-8def-0123456789ab"
+
+
+@pytest.mark.parametrize("resource_type", ["EBS", "Aurora"])
+def test_given_a_dr_vault_that_opts_in_when_a_foreign_plan_s_copy_is_protected_then_lag(
+    resource_type: str,
+) -> None:
+    # Given the DR vault in LAG_SOURCE_VAULT_NAMES, plan selectors by name (which would need a
+    # lookup), and a recovery point made by a plan of another Region
+    settings = make_settings(LAG_SOURCE_VAULT_NAMES="dr", LAG_PLAN_NAMES="finance-daily")
+    backup = FakeBackup()
+    event = make_event(vault_name="dr", backup_plan_id=FOREIGN_PLAN_ID, resource_type=resource_type)
+    # When protected (the live path and the reconciler share this copier)
+    outcome = service(settings, backup).protect(event)
+    # Then it is copied to the LAG vault, and its plan was never looked up
+    assert outcome.decision.reason is Reason.COPY_TO_LAG
+    assert outcome.decision.request is not None
+    assert outcome.decision.request["DestinationBackupVaultArn"] == LAG_VAULT_ARN
+    assert backup.calls == ONE_COPY
+
+
+def test_given_no_vault_opt_in_when_the_plan_is_not_found_then_the_decision_says_so() -> None:
+    # Given the vault rule off, selection by plan name, and a plan GetBackupPlan cannot find
+    settings = make_settings(LAG_PLAN_NAMES="finance-daily", LAG_SOURCE_VAULT_NAMES="")
+    backup = FakeBackup(plans={FOREIGN_PLAN_ID: PlanIdentity(FOREIGN_PLAN_ID)})
+    event = make_event(vault_name="dr", backup_plan_id=FOREIGN_PLAN_ID)
+    # When protected
+    outcome = service(settings, backup).protect(event)
+    # Then it goes to the managed vault, and the explanation says the plan is not in this Region
+    assert outcome.decision.target is Target.MANAGED
+    assert f"plan {FOREIGN_PLAN_ID} is not in this Region" in outcome.decision.explanation
+
+
+def test_given_a_dr_copy_lag_refused_when_planned_again_then_the_vault_rule_does_not_apply() -> (
+    None
+):
+    # Given the DR vault opts in, but the LAG vault refused this recovery point before
+    settings = make_settings(LAG_SOURCE_VAULT_NAMES="dr")
+    copier = RecoveryPointCopier(settings=settings, backup=FakeBackup(), ledger=FakeLedger())
+    event = make_event(vault_name="dr", backup_plan_id=FOREIGN_PLAN_ID)
+    # When planned without LAG (the retry of a refused copy)
+    decision = copier.plan_recovery_point(event, EBS_SNAPSHOT, lag_allowed=False)
+    # Then it goes to the managed vault
+    assert decision.target is Target.MANAGED
+
+
 # --- Dry run ---------------------------------------------------------------------------------
 
 

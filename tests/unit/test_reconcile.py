@@ -65,6 +65,23 @@ def test_given_a_point_whose_event_was_lost_when_healed_then_the_live_copy_path_
     assert (started.state, started.copy_job_id) == (LedgerState.STARTED, "copy-job-1")
 
 
+@pytest.mark.parametrize("resource_type", ["EBS", "Aurora"])
+def test_given_a_dr_vault_point_of_a_foreign_plan_when_healed_then_it_is_copied_to_lag(
+    world: World, resource_type: str
+) -> None:
+    # Given a recovery point in the DR vault (in LAG_SOURCE_VAULT_NAMES) made by a plan of the
+    # primary Region, which no selector here lists and GetBackupPlan could not find
+    point = listed(1, vault="dr", resource_type=resource_type, backup_plan_id="c0ffee00-plan")
+    world.listing.vaults["dr"] = [point]
+    # When the reconciler runs
+    [finding], _ = run(world)
+    # Then it goes to the LAG vault, like the live path, with no plan lookup
+    assert (finding.action, finding.target) == (Action.COPY_STARTED, "lag")
+    [request] = world.backup.started
+    assert request["DestinationBackupVaultArn"] == LAG_VAULT_ARN
+    assert world.backup.calls["GetBackupPlan"] == 0
+
+
 def test_given_a_healed_point_when_the_reconciler_runs_again_then_no_second_copy(
     world: World,
 ) -> None:
