@@ -27,6 +27,18 @@ _WHAT_TO_DO = {
         "Check the new key policy: if it no longer lets AWS Backup use the key, the recovery "
         "points above can be neither copied nor restored."
     ),
+    "DeleteImportedKeyMaterial": (
+        "Import the same key material again (KMS ImportKeyMaterial) if you still have it: until "
+        "then the key is unusable, and without that material the recovery points above are lost."
+    ),
+    "RevokeGrant": (
+        "Check which grant was revoked (KMS ListGrants on the key): if it was AWS Backup's, its "
+        "copies and restores of the recovery points above fail until the role's access is back."
+    ),
+    "RetireGrant": (
+        "Check which grant was retired (KMS ListGrants on the key): if it was AWS Backup's, its "
+        "copies and restores of the recovery points above fail until the role's access is back."
+    ),
 }
 
 
@@ -75,6 +87,8 @@ def _what_happened(event: KeyEvent) -> list[str]:
         f"What happened: {event.event_name} on {event.key_arn}",
         f"By: {event.actor} at {event.event_time.isoformat()}",
     ]
+    if event.grant_id is not None:
+        lines.append(f"Grant: {event.grant_id}")
     if event.pending_window_days is not None:
         lines.append(f"Deletion waiting period: {event.pending_window_days} days")
     if event.error_code:

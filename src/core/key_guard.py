@@ -1,4 +1,7 @@
-"""The key guard: a key that encrypts backups is scheduled for deletion, disabled or re-policied.
+"""The key guard: a key that encrypts backups is scheduled for deletion, disabled, re-policied,
+loses its imported key material, or has a grant revoked or retired by someone other than AWS.
+
+0. A grant an AWS service removed itself is routine (``KeyEvent.routine``): nothing to do.
 
 1. Which source vaults depend on the key: the vault's own key (DescribeBackupVault, once per
    container: no API changes a vault's key) and, for types AWS Backup does not fully manage
@@ -33,6 +36,7 @@ ALERT_LIST_LIMIT = 50  # recovery points named in the message; the counts cover 
 class GuardOutcomeKind(StrEnum):
     ALERTED = "alerted"
     NOT_IN_USE = "not-in-use"  # the key encrypts nothing in the source vaults
+    ROUTINE = "routine"  # an AWS service retired or revoked its own grant after its job
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,8 @@ class KeyGuard:
     _vault_keys: dict[str, KeyRef | None] = field(default_factory=dict)
 
     def guard(self, event: KeyEvent, deadline: datetime | None) -> GuardOutcome:
+        if event.routine:
+            return GuardOutcome(GuardOutcomeKind.ROUTINE)
         keyed, used = self._vaults_keyed_by(event.key), self._vaults_using(event.key)
         vaults = tuple(sorted(set(keyed) | set(used)))
         if not vaults:

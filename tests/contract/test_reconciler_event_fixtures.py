@@ -41,7 +41,10 @@ def guard_outcome(raw: Any, settings: Settings) -> tuple[str, str]:
 
 def test_the_samples_cover_every_key_operation_and_a_rejection() -> None:
     names = {read_event(name)["detail"]["eventName"] for name in WELL_FORMED_KMS}
-    assert names == {"ScheduleKeyDeletion", "DisableKey", "PutKeyPolicy"}
+    assert names == {
+        "ScheduleKeyDeletion", "DisableKey", "PutKeyPolicy", "DeleteImportedKeyMaterial",
+        "RevokeGrant", "RetireGrant",
+    }  # fmt: skip
     assert MALFORMED_KMS
 
 

@@ -238,3 +238,38 @@ def test_given_each_kind_of_key_event_when_alerted_then_the_advice_fits_it(
     guarded.run(parse_key_event(read_event(name)))
     [alert] = guarded.alerts.published
     assert advice in key_risk_message(alert)
+
+
+# --- Grants and imported key material ------------------------------------------------------------
+
+
+def test_given_aws_backup_retiring_its_grant_when_guarded_then_nothing_is_read_or_alerted(
+    guarded: Guarded,
+) -> None:
+    # Given AWS Backup retiring its own grant on the key of daily after a job
+    routine = parse_key_event(read_event("kms-retire-grant-by-aws-backup.json"))
+    guarded.world.listing.vaults["daily"] = [listed(0)]
+    # When guarded
+    outcome = guarded.run(routine)
+    # Then it is routine: no alert, no vault key read, no copy
+    assert outcome.kind is GuardOutcomeKind.ROUTINE
+    assert guarded.alerts.published == []
+    assert not guarded.keys.calls
+    assert guarded.world.backup.started == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["kms-revoke-grant.json", "kms-retire-grant.json", "kms-delete-imported-key-material.json"],
+)
+def test_given_a_grant_or_key_material_removed_by_a_person_when_guarded_then_it_alerts(
+    guarded: Guarded, name: str
+) -> None:
+    # Given daily's key, and a grant revoked or retired (or its key material deleted) by a role
+    guarded.world.listing.vaults["daily"] = [listed(0)]
+    outcome = guarded.run(parse_key_event(read_event(name)))
+    # Then it is a key at risk, alerted with what to do
+    [alert] = guarded.alerts.published
+    assert (outcome.kind, alert.vaults) == (GuardOutcomeKind.ALERTED, ("daily",))
+    assert "KMS" in key_risk_message(alert)
+    assert alert.event.event_name in key_risk_subject(alert)
