@@ -131,11 +131,12 @@ def count_reconcile_run(outcome: str, **details: Any) -> None:
 
 
 def count_key_event(outcome: str, event_name: str, **details: Any) -> None:
-    """One per KMS call the key guard looked at: ``alerted`` or ``not-in-use``."""
+    """One per KMS call the key guard looked at: ``alerted``, ``alert-path-at-risk`` (a warning
+    log line too), ``not-in-use`` or ``routine``."""
     with single_metric(
         name="KeyGuardEvent", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
     ) as metric:
         metric.add_dimension(name="Outcome", value=outcome)
         metric.add_dimension(name="EventName", value=event_name)
-    log = logger.warning if outcome == "alerted" else logger.info
+    log = logger.warning if outcome in {"alerted", "alert-path-at-risk"} else logger.info
     log("key-event", outcome=outcome, event_name=event_name, **details)
