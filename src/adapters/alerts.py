@@ -8,6 +8,12 @@ from botocore.exceptions import ClientError
 
 from adapters.aws_errors import error_code, translated
 from core.alerts import Alert, message, subject
+from core.backup_job_problems import (
+    ALERT_KIND,
+    BackupJobProblem,
+    problem_message,
+    problem_subject,
+)
 from core.errors import PermanentError
 from core.key_alerts import (
     ALERT_PATH_AT_RISK,
@@ -58,6 +64,11 @@ class SnsAlerts:
         """The key guard's alert; ``Severity`` lets a subscription route it to be paged."""
         attributes = {"AlertKind": KEY_AT_RISK, "Severity": SEVERITY}
         self._publish(key_risk_subject(alert), key_risk_message(alert), attributes)
+
+    def publish_backup_problem(self, problem: BackupJobProblem) -> None:
+        """A backup job that wrote nothing; ``BackupJobState`` lets a subscription filter."""
+        attributes = {"AlertKind": ALERT_KIND, "BackupJobState": problem.state}
+        self._publish(problem_subject(problem), problem_message(problem), attributes)
 
     def publish_alert_path_risk(self, risk: AlertPathRisk) -> None:
         """Straight to the fallback topic: the alert topic's own key is the one at risk."""

@@ -147,18 +147,25 @@ def test_tracking_queue_outlasts_six_timeouts_and_redrives_to_its_dlq(stack: Ren
     assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600 > queue["MessageRetentionPeriod"]
 
 
-def test_only_the_tracking_rule_may_send_to_the_tracking_queues(stack: RenderedStack) -> None:
+def test_only_the_tracking_rules_may_send_to_the_tracking_queues(stack: RenderedStack) -> None:
+    # Given the copy job rule and the backup job problem rule, both delivering to TrackingQueue
     policy = stack.properties("TrackingQueuesPolicy")
     statements = policy["PolicyDocument"]["Statement"]
-    assert {s["Resource"] for s in statements} == {
+    queues = {
         f"arn:aws:sqs:{REGION}:{ACCOUNT}:TrackingQueue",
         f"arn:aws:sqs:{REGION}:{ACCOUNT}:TrackingDeadLetterQueue",
     }
-    rule = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/CopyJobStateChangedRule"
+    rules = {
+        f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}"
+        for name in ("CopyJobStateChangedRule", "BackupJobProblemRule")
+    }
+    # Then each may send to the queue and its DLQ, and nothing else may
+    granted = {(s["Resource"], s["Condition"]["ArnEquals"]["aws:SourceArn"]) for s in statements}
+    assert granted == {(queue, rule) for queue in queues for rule in rules}
     for statement in statements:
         assert statement["Principal"] == {"Service": "events.amazonaws.com"}
         assert statement["Action"] == "sqs:SendMessage"
-        assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": rule}}
+        assert set(statement["Condition"]) == {"ArnEquals"}
 
 
 def test_tracking_rule_delivers_to_the_tracking_queue_and_dead_letters_the_rest(
