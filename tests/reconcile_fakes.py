@@ -16,7 +16,7 @@ from core.config import Settings
 from core.copy_jobs import CopyJobFacts, CopyJobUpdate
 from core.errors import PermanentError
 from core.examine import RecoveryPointExaminer
-from core.key_alerts import KeyRiskAlert
+from core.key_alerts import AlertPathRisk, KeyRiskAlert
 from core.ledger_states import LedgerEntry, LedgerState
 from core.protect import CopyService
 from core.reconcile import Reconciler, SavedPass
@@ -184,9 +184,13 @@ class RunningJobsBackup(FakeTrackingBackup):
 @dataclass
 class RecordingKeyAlerts:
     published: list[KeyRiskAlert] = field(default_factory=list)
+    alert_path_risks: list[AlertPathRisk] = field(default_factory=list)
 
     def publish_key_risk(self, alert: KeyRiskAlert) -> None:
         self.published.append(alert)
+
+    def publish_alert_path_risk(self, risk: AlertPathRisk) -> None:
+        self.alert_path_risks.append(risk)
 
 
 @dataclass

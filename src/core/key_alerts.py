@@ -27,6 +27,18 @@ _WHAT_TO_DO = {
         "Check the new key policy: if it no longer lets AWS Backup use the key, the recovery "
         "points above can be neither copied nor restored."
     ),
+    "DeleteImportedKeyMaterial": (
+        "Import the same key material again (KMS ImportKeyMaterial) if you still have it: until "
+        "then the key is unusable, and without that material the recovery points above are lost."
+    ),
+    "RevokeGrant": (
+        "Check which grant was revoked (KMS ListGrants on the key): if it was AWS Backup's, its "
+        "copies and restores of the recovery points above fail until the role's access is back."
+    ),
+    "RetireGrant": (
+        "Check which grant was retired (KMS ListGrants on the key): if it was AWS Backup's, its "
+        "copies and restores of the recovery points above fail until the role's access is back."
+    ),
 }
 
 
@@ -75,6 +87,8 @@ def _what_happened(event: KeyEvent) -> list[str]:
         f"What happened: {event.event_name} on {event.key_arn}",
         f"By: {event.actor} at {event.event_time.isoformat()}",
     ]
+    if event.grant_id is not None:
+        lines.append(f"Grant: {event.grant_id}")
     if event.pending_window_days is not None:
         lines.append(f"Deletion waiting period: {event.pending_window_days} days")
     if event.error_code:
@@ -112,3 +126,52 @@ def _unprotected_lines(alert: KeyRiskAlert) -> list[str]:
             f"{finding.standing.value}: {finding.reason})"
         )
     return lines
+
+
+# --- The alert path's own key ---------------------------------------------------------------
+
+ALERT_PATH_AT_RISK = "alert-path-at-risk"  # the AlertKind message attribute
+
+_ALERT_PATH_TO_DO = {
+    "ScheduleKeyDeletion": "If this deletion was not planned, cancel it (KMS CancelKeyDeletion) "
+    "and enable the key again (KMS EnableKey): a cancelled deletion leaves the key disabled.",
+    "DisableKey": "If this was not planned, enable the key again (KMS EnableKey).",
+    "PutKeyPolicy": "Check the new key policy: SNS (for the account's principals) and "
+    "cloudwatch.amazonaws.com must still be allowed kms:GenerateDataKey* and kms:Decrypt.",
+    "DeleteImportedKeyMaterial": "Import the key material again (KMS ImportKeyMaterial).",
+    "RevokeGrant": "Check which grant was revoked (KMS ListGrants on the key).",
+    "RetireGrant": "Check which grant was retired (KMS ListGrants on the key).",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPathRisk:
+    """A call on the alert topic's own key: every alert and alarm may stop arriving."""
+
+    event: KeyEvent
+    alert_topic_arn: str
+
+
+def alert_path_subject(risk: AlertPathRisk) -> str:
+    return fit_subject(
+        f"[HIGH] KMS {risk.event.event_name} on the backup alert topic's key: "
+        "alarms and alerts may be lost"
+    )
+
+
+def alert_path_message(risk: AlertPathRisk) -> str:
+    return "\n".join(
+        [
+            *_what_happened(risk.event),
+            "",
+            f"Every alert of the backup copy orchestrator and every one of its CloudWatch alarms "
+            f"goes to {risk.alert_topic_arn}, encrypted with this key. While the key cannot be "
+            "used, SNS cannot accept those messages: no alarm reaches you, whatever happens to "
+            "the backups or their keys.",
+            _ALERT_PATH_TO_DO[risk.event.event_name],
+            "",
+            "This message comes through the fallback alert topic, encrypted with the AWS managed "
+            "key aws/sns, which nobody in the account can disable or delete. Until the alert "
+            "topic's key is usable again, watch this topic and the copy status dashboard.",
+        ]
+    )

@@ -4,10 +4,21 @@ Shape: EventBridge "AWS API Call via CloudTrail" events carry the CloudTrail rec
 (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html);
 the KMS records are documented per operation, e.g.
 https://docs.aws.amazon.com/kms/latest/developerguide/ct-schedule-key-deletion.html,
-ct-disablekey.html and ct-put-key-policy.html: ``requestParameters.keyId`` is the key as the caller
-named it (key ID or key ARN: these three operations accept no alias), ``resources[].ARN`` and
+ct-disablekey.html, ct-put-key-policy.html, ct-deleteimportedkeymaterial.html,
+ct-revoke-grant.html and ct-retire-grant.html: ``requestParameters.keyId`` is the key as the
+caller named it (key ID or key ARN: these operations accept no alias), ``resources[].ARN`` and
 (since December 2022) ``responseElements.keyId`` carry the key ARN. A call that failed still
-produces a record, with ``errorCode``.
+produces a record, with ``errorCode``. The documented RetireGrant record has
+``requestParameters`` null (the grant can be named by its token alone) and the grant ID in
+``additionalEventData.grantId``: its key is the one in ``resources``.
+
+Grants are removed routinely: AWS services that use a key through a grant (AWS Backup, EBS,
+RDS, ...) retire it when their job is done. Such a removal is made *by an AWS service*: CloudTrail
+sets ``userIdentity.invokedBy`` ("the name of the AWS service that made the request") or the
+identity type ``AWSService`` ("the request was made by an AWS account that belongs to an AWS
+service"; https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html).
+A grant revoked or retired by a person or a role of the account is what takes a key away from
+AWS Backup; the record does not name the grantee, so every such removal on a key in use counts.
 """
 
 from __future__ import annotations
@@ -22,7 +33,12 @@ from core.arns import parse_arn
 from core.errors import InvalidEventError, OrchestratorError
 
 CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
-KEY_EVENT_NAMES = frozenset({"ScheduleKeyDeletion", "DisableKey", "PutKeyPolicy"})
+GRANT_REMOVALS = frozenset({"RevokeGrant", "RetireGrant"})
+KEY_EVENT_NAMES = frozenset(
+    {"ScheduleKeyDeletion", "DisableKey", "PutKeyPolicy", "DeleteImportedKeyMaterial"}
+    | GRANT_REMOVALS
+)
+AWS_SERVICE_IDENTITY = "AWSService"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +70,13 @@ class KeyEvent:
     event_time: datetime
     error_code: str | None  # the call failed: the key is unchanged, but someone tried
     pending_window_days: int | None  # ScheduleKeyDeletion only
+    grant_id: str | None = None  # RevokeGrant, RetireGrant
+    by_aws_service: bool = False  # the caller was an AWS service (invokedBy, or AWSService)
+
+    @property
+    def routine(self) -> bool:
+        """A grant an AWS service removed itself (its job is done): no risk to the key."""
+        return self.event_name in GRANT_REMOVALS and self.by_aws_service
 
 
 def parse_key_event(raw: object) -> KeyEvent:
@@ -76,7 +99,7 @@ def parse_key_event(raw: object) -> KeyEvent:
             f"detail.eventName {name!r} is not one of {sorted(KEY_EVENT_NAMES)}"
         )
     account, region = fields.account(event), fields.text(event, "region")
-    key = _key(detail, account, region)
+    key = _key(detail, account, region, name)
     return KeyEvent(
         event_name=name,
         key=key,
@@ -85,11 +108,15 @@ def parse_key_event(raw: object) -> KeyEvent:
         event_time=fields.timestamp(detail, "eventTime"),
         error_code=_optional_text(detail, "errorCode"),
         pending_window_days=_window(detail),
+        grant_id=_grant_id(detail),
+        by_aws_service=_by_aws_service(detail),
     )
 
 
-def _key(detail: Mapping[str, Any], account: str, region: str) -> KeyRef:
+def _key(detail: Mapping[str, Any], account: str, region: str, name: str) -> KeyRef:
     parameters = detail.get("requestParameters")
+    if name == "RetireGrant" and not _names_a_key(parameters):
+        return _resource_key(detail)
     if not isinstance(parameters, Mapping):
         raise InvalidEventError("detail.requestParameters.keyId is missing")
     key_id = parameters.get("keyId")
@@ -103,6 +130,24 @@ def _key(detail: Mapping[str, Any], account: str, region: str) -> KeyRef:
     if key is None:
         raise InvalidEventError(f"detail.requestParameters.keyId {key_id!r} is not a key ARN")
     return key
+
+
+def _names_a_key(parameters: object) -> bool:
+    return isinstance(parameters, Mapping) and parameters.get("keyId") is not None
+
+
+def _resource_key(detail: Mapping[str, Any]) -> KeyRef:
+    """The key of a record whose request does not name it: the one key in ``resources``."""
+    resources = detail.get("resources")
+    arns = (
+        [r.get("ARN") for r in resources if isinstance(r, Mapping)]
+        if isinstance(resources, list)
+        else []
+    )
+    keys = {key for arn in arns if isinstance(arn, str) and (key := KeyRef.from_arn(arn))}
+    if len(keys) != 1:
+        raise InvalidEventError("detail.resources must name the one key the grant was on")
+    return keys.pop()
 
 
 def _key_arn(detail: Mapping[str, Any], key: KeyRef) -> str:
@@ -129,6 +174,23 @@ def _actor(detail: Mapping[str, Any]) -> str:
         if isinstance(value, str) and value:
             return value
     return "unknown caller"
+
+
+def _by_aws_service(detail: Mapping[str, Any]) -> bool:
+    identity = detail.get("userIdentity")
+    if not isinstance(identity, Mapping):
+        return False
+    invoked_by = identity.get("invokedBy")
+    return identity.get("type") == AWS_SERVICE_IDENTITY or (
+        isinstance(invoked_by, str) and bool(invoked_by)
+    )
+
+
+def _grant_id(detail: Mapping[str, Any]) -> str | None:
+    for container in (detail.get("requestParameters"), detail.get("additionalEventData")):
+        if isinstance(container, Mapping) and (value := _optional_text(container, "grantId")):
+            return value
+    return None
 
 
 def _window(detail: Mapping[str, Any]) -> int | None:

@@ -1,4 +1,8 @@
-"""The key guard: a key that encrypts backups is scheduled for deletion, disabled or re-policied.
+"""The key guard: a key that encrypts backups is scheduled for deletion, disabled, re-policied,
+loses its imported key material, or has a grant revoked or retired by someone other than AWS.
+
+0. A grant an AWS service removed itself is routine (``KeyEvent.routine``): nothing to do.
+   A call on the alert topic's own key is reported through the fallback topic (``core.alert_path``).
 
 1. Which source vaults depend on the key: the vault's own key (DescribeBackupVault, once per
    container: no API changes a vault's key) and, for types AWS Backup does not fully manage
@@ -17,14 +21,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from core.alert_path import AlertPathSettings
 from core.config import Settings
 from core.coverage import Coverage, Finding
 from core.errors import OrchestratorError, PermanentError
 from core.examine import Mode
-from core.key_alerts import KeyRiskAlert
+from core.key_alerts import AlertPathRisk, KeyRiskAlert
 from core.key_events import KeyEvent, KeyRef
 from core.reconcile import RUN_WIDE_PROBLEMS, Reconciler, RunOutcome, RunReport, RunRequest
-from core.reconcile_ports import CursorReaderPort, KeyRiskAlertPort, VaultKeyPort
+from core.reconcile_ports import (
+    AlertPathRiskPort,
+    CursorReaderPort,
+    KeyRiskAlertPort,
+    VaultKeyPort,
+)
 from core.recovery_points import ListedRecoveryPoint
 
 ALERT_LIST_LIMIT = 50  # recovery points named in the message; the counts cover all of them
@@ -33,6 +43,8 @@ ALERT_LIST_LIMIT = 50  # recovery points named in the message; the counts cover 
 class GuardOutcomeKind(StrEnum):
     ALERTED = "alerted"
     NOT_IN_USE = "not-in-use"  # the key encrypts nothing in the source vaults
+    ROUTINE = "routine"  # an AWS service retired or revoked its own grant after its job
+    ALERT_PATH_AT_RISK = "alert-path-at-risk"  # the alert topic's own key: told via the fallback
 
 
 @dataclass(frozen=True)
@@ -52,9 +64,19 @@ class KeyGuard:
     alerts: KeyRiskAlertPort
     clock: Callable[[], datetime]
     cursors: CursorReaderPort | None = None  # where the last pass's key usage is kept
+    alert_path: AlertPathSettings = field(default_factory=AlertPathSettings)
+    fallback: AlertPathRiskPort | None = None  # the topic under aws/sns
     _vault_keys: dict[str, KeyRef | None] = field(default_factory=dict)
 
     def guard(self, event: KeyEvent, deadline: datetime | None) -> GuardOutcome:
+        if event.routine:
+            return GuardOutcome(GuardOutcomeKind.ROUTINE)
+        if self.alert_path.is_alert_key(event.key) and self.fallback is not None:
+            # The alert topic may be unusable: say so through the topic that does not need it.
+            self.fallback.publish_alert_path_risk(
+                AlertPathRisk(event, alert_topic_arn=self.settings.alert_topic_arn)
+            )
+            return GuardOutcome(GuardOutcomeKind.ALERT_PATH_AT_RISK)
         keyed, used = self._vaults_keyed_by(event.key), self._vaults_using(event.key)
         vaults = tuple(sorted(set(keyed) | set(used)))
         if not vaults:

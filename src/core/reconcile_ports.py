@@ -12,7 +12,7 @@ from core.reconcile_cursor import ReconcileCursor
 from core.recovery_points import RecoveryPointPage
 
 if TYPE_CHECKING:
-    from core.key_alerts import KeyRiskAlert
+    from core.key_alerts import AlertPathRisk, KeyRiskAlert
 
 
 class RecoveryPointListingPort(Protocol):
@@ -54,3 +54,9 @@ class VaultKeyPort(Protocol):
 
 class KeyRiskAlertPort(Protocol):
     def publish_key_risk(self, alert: KeyRiskAlert) -> None: ...
+
+
+class AlertPathRiskPort(Protocol):
+    def publish_alert_path_risk(self, risk: AlertPathRisk) -> None:
+        """To the fallback topic: the alert topic's own key is at risk."""
+        ...

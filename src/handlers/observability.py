@@ -130,12 +130,23 @@ def count_reconcile_run(outcome: str, **details: Any) -> None:
     logger.info("reconcile-run", outcome=outcome, **details)
 
 
+def count_backup_problem(state: str, resource_type: str, **details: Any) -> None:
+    """One per backup job of a source vault that ended FAILED, EXPIRED or ABORTED (alerted)."""
+    with single_metric(
+        name="BackupJobProblem", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
+    ) as metric:
+        metric.add_dimension(name="State", value=state)
+        metric.add_dimension(name="ResourceType", value=resource_type)
+    logger.warning("backup-job-problem", state=state, resource_type=resource_type, **details)
+
+
 def count_key_event(outcome: str, event_name: str, **details: Any) -> None:
-    """One per KMS call the key guard looked at: ``alerted`` or ``not-in-use``."""
+    """One per KMS call the key guard looked at: ``alerted``, ``alert-path-at-risk`` (a warning
+    log line too), ``not-in-use`` or ``routine``."""
     with single_metric(
         name="KeyGuardEvent", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
     ) as metric:
         metric.add_dimension(name="Outcome", value=outcome)
         metric.add_dimension(name="EventName", value=event_name)
-    log = logger.warning if outcome == "alerted" else logger.info
+    log = logger.warning if outcome in {"alerted", "alert-path-at-risk"} else logger.info
     log("key-event", outcome=outcome, event_name=event_name, **details)

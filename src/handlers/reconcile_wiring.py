@@ -21,6 +21,7 @@ from adapters.ledger_lookup import DynamoLedgerLookup
 from adapters.reconcile_cursor import DynamoCursorStore
 from adapters.recovery_points import BackupVaultKeys, RecoveryPointLister
 from adapters.sessions import AwsClients
+from core.alert_path import load_alert_path_settings
 from core.config import Settings, load_settings
 from core.errors import ConfigError
 from core.examine import RecoveryPointExaminer
@@ -118,15 +119,22 @@ def build_reconcile_dependencies(
 def build_key_guard_dependencies(
     env: Mapping[str, str], aws: AwsClients, clock: Clock
 ) -> KeyGuardDependencies:
-    """The key guard: its reconciler never resumes a pass; it only reads the last one's key use."""
+    """The key guard: its reconciler never resumes a pass; it only reads the last one's key use.
+
+    Its alerts fall back to the topic under aws/sns when the alert topic's key refuses them.
+    """
     settings, options = load_settings(env), load_reconcile_settings(env)
+    alert_path = load_alert_path_settings(env)
+    alerts = SnsAlerts(aws.sns, settings.alert_topic_arn, alert_path.fallback_topic_arn)
     key_guard = KeyGuard(
         settings=settings,
         vault_keys=BackupVaultKeys(aws.backup),
         reconciler=build_reconciler(settings, options, aws, clock, heal=True),
-        alerts=SnsAlerts(aws.sns, settings.alert_topic_arn),
+        alerts=alerts,
         clock=clock,
         cursors=DynamoCursorStore(aws.dynamodb, settings.ledger_table_name),
+        alert_path=alert_path,
+        fallback=alerts if alert_path.fallback_topic_arn else None,
     )
     return KeyGuardDependencies(settings, key_guard, clock)
 

@@ -1,4 +1,6 @@
-"""Tracking handler: SQS batch of "Copy Job State Change" events → the ledger, retries and alerts.
+"""Tracking handler: SQS batch of "Copy Job State Change" events → the ledger, retries and alerts;
+"Backup Job State Change" events of backup jobs that wrote nothing (FAILED, EXPIRED, ABORTED in a
+source vault, rule ``BackupJobProblemRule``) → one alert each.
 
 Retryable errors fail only their own record (partial batch response), so SQS redelivers it;
 permanent ones are parked in the DLQ with their reason and never block the batch.
@@ -24,11 +26,13 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from core.backoff import Delivery
+from core.backup_job_problems import is_backup_job_event, parse_backup_job_problem
 from core.copy_events import parse_copy_job_update
 from core.errors import OrchestratorError, PermanentError
 from core.events import decode_body
 from core.tracking import TrackingOutcome
 from handlers.observability import (
+    count_backup_problem,
     count_copy_failure,
     count_copy_result,
     count_rejection,
@@ -60,6 +64,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 def handle_record(record: SQSRecord, waiting: list[str]) -> str:
     """Track one record; one whose retry backs off is hidden for the delay and its message id
     added to ``waiting``."""
+    if (reported := _report_backup_problem(record.body)) is not None:
+        return reported
     delivery = Delivery.of_receive(int(record.attributes.approximate_receive_count))
     outcome = _track(record.body, delivery)
     if outcome is None:
@@ -72,8 +78,38 @@ def handle_record(record: SQSRecord, waiting: list[str]) -> str:
 
 def handle_body(body: str) -> str:
     """Track the copy job one EventBridge event describes; return the outcome's name."""
+    if (reported := _report_backup_problem(body)) is not None:
+        return reported
     outcome = _track(body, Delivery.DIRECT)
     return "rejected" if outcome is None else outcome.kind.value
+
+
+def _report_backup_problem(body: str) -> str | None:
+    """Alert on a backup job that wrote nothing; None when the body is no backup job event."""
+    try:
+        raw = decode_body(body)
+    except PermanentError:
+        return None  # _track parks it with its reason
+    if not is_backup_job_event(raw):
+        return None
+    deps = tracking_dependencies()
+    try:
+        problem = parse_backup_job_problem(raw)
+        logger.set_correlation_id(problem.job_id)
+        deps.alerts.publish_backup_problem(problem)
+    except PermanentError as error:
+        deps.parking.park(body, error.reason, error.message)
+        count_rejection(error.reason, error.message)
+        return "rejected"
+    count_backup_problem(
+        problem.state,
+        problem.resource_type,
+        backup_job_id=problem.job_id,
+        vault=problem.vault_name,
+        resource=problem.resource_arn,
+        reason=problem.status_message,
+    )
+    return f"backup-{problem.state.lower()}-alerted"
 
 
 def _track(body: str, delivery: Delivery) -> TrackingOutcome | None:

@@ -27,6 +27,7 @@ class TrackingDependencies:
     service: TrackingService
     parking: ParkingPort
     redelivery: QueueRedelivery  # the backoff of transient copy failures, in TrackingQueue
+    alerts: SnsAlerts  # also for backup jobs of the source vaults that wrote nothing
 
 
 @cache
@@ -46,7 +47,7 @@ def tracking_dependencies() -> TrackingDependencies:
     )
     parking = DeadLetterParking(clients.sqs(), settings.parking_queue_url)
     redelivery = QueueRedelivery(clients.sqs())
-    return TrackingDependencies(settings, service, parking, redelivery)
+    return TrackingDependencies(settings, service, parking, redelivery, alerts)
 
 
 def _require_tracking_settings(settings: Settings) -> None:

@@ -14,9 +14,12 @@ Written from AWS's documented samples, not from our parser, so that the two can 
 - "AWS API Call via CloudTrail" events from ``aws.kms``
   (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html): the
   CloudTrail record is ``detail``, as the KMS pages show it (ct-schedule-key-deletion.html,
-  ct-disablekey.html, ct-put-key-policy.html): ``eventSource`` kms.amazonaws.com,
+  ct-disablekey.html, ct-put-key-policy.html, ct-deleteimportedkeymaterial.html,
+  ct-revoke-grant.html, ct-retire-grant.html): ``eventSource`` kms.amazonaws.com,
   ``requestParameters.keyId``, ``resources[].ARN``; a failed call carries ``errorCode`` and
-  ``errorMessage``, and ``responseElements`` null.
+  ``errorMessage``, and ``responseElements`` null. RevokeGrant and RetireGrant answer nothing
+  (``responseElements`` null even on success); the documented RetireGrant record has
+  ``requestParameters`` null and its grant in ``additionalEventData.grantId``.
 - The "Scheduled Event" of an EventBridge schedule
   (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-events.html): source
   ``aws.events``, the rule's ARN in ``resources``, ``detail`` an empty object.
@@ -315,19 +318,31 @@ def cloudtrail_kms_problems(event: object) -> list[str]:
     return report.problems
 
 
+_ANSWERS_NOTHING = {"RevokeGrant", "RetireGrant"}  # responseElements null even on success
+
+
 def _kms_request(report: _Report, detail: Mapping[str, Any]) -> None:
+    name = detail.get("eventName")
     parameters = detail.get("requestParameters")
-    if not isinstance(parameters, Mapping):
+    if name == "RetireGrant" and parameters is None:
+        additional = detail.get("additionalEventData")
+        if not isinstance(additional, Mapping) or not is_text(additional.get("grantId")):
+            report.problems.append("detail.additionalEventData.grantId is required (RetireGrant)")
+    elif not isinstance(parameters, Mapping):
         report.problems.append("detail.requestParameters is required: a JSON object")
     else:
         report.require(parameters, "detail.requestParameters", "keyId", is_key_id_or_arn)
+        if name == "RevokeGrant":
+            report.require(parameters, "detail.requestParameters", "grantId", is_text)
     failed = "errorCode" in detail
     report.optional(detail, "detail", "errorCode", is_text)
     report.optional(detail, "detail", "errorMessage", is_string)
     response = detail.get("responseElements")
-    if failed and response is not None:
-        report.problems.append("detail.responseElements is null when the call failed")
-    if not failed and not isinstance(response, Mapping):
+    if (failed or name in _ANSWERS_NOTHING) and response is not None:
+        report.problems.append(
+            "detail.responseElements is null (a failed call, or a grant removal)"
+        )
+    if not failed and name not in _ANSWERS_NOTHING and not isinstance(response, Mapping):
         report.problems.append("detail.responseElements is required: a JSON object")
     resources = detail.get("resources")
     if not isinstance(resources, list) or not resources:

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from core.alert_path import AlertPathSettings
 from core.config import Settings
 from core.errors import InvalidEventError
-from core.key_events import parse_key_event
+from core.key_events import KeyRef, parse_key_event
 from core.key_guard import KeyGuard
 from tests.contract.event_shapes import cloudtrail_kms_problems, scheduled_event_problems
 from tests.reconcile_fakes import (
@@ -26,14 +27,23 @@ WELL_FORMED_KMS = [name for name in KMS_FILES if "malformed" not in name]
 MALFORMED_KMS = [name for name in KMS_FILES if "malformed" in name]
 SCHEDULED = "scheduled-reconcile.json"
 DR_KEY = CMK.replace("1234abcd", "5678efab")  # neither sample key
+ALERT_KEY = KeyRef("111122223333", "us-east-1", "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a")
+ALERT_PATH = AlertPathSettings(ALERT_KEY, "arn:aws:sns:us-east-1:111122223333:fallback")
 
 
 def guard_outcome(raw: Any, settings: Settings) -> tuple[str, str]:
     """(outcome, vaults named) of the key guard, with daily/hourly/monthly under ``CMK``."""
     world = make_world(settings)
     keys = {"daily": CMK, "hourly": CMK, "monthly": CMK, "dr": DR_KEY}
+    alerts = RecordingKeyAlerts()
     guard = KeyGuard(
-        settings, FakeVaultKeys(keys), world.reconciler, RecordingKeyAlerts(), world.clock
+        settings,
+        FakeVaultKeys(keys),
+        world.reconciler,
+        alerts,
+        world.clock,
+        alert_path=ALERT_PATH,
+        fallback=alerts,
     )
     outcome = guard.guard(parse_key_event(raw), deadline=None)
     return f"key-guard:{outcome.kind.value}", ",".join(outcome.vaults)
@@ -41,7 +51,10 @@ def guard_outcome(raw: Any, settings: Settings) -> tuple[str, str]:
 
 def test_the_samples_cover_every_key_operation_and_a_rejection() -> None:
     names = {read_event(name)["detail"]["eventName"] for name in WELL_FORMED_KMS}
-    assert names == {"ScheduleKeyDeletion", "DisableKey", "PutKeyPolicy"}
+    assert names == {
+        "ScheduleKeyDeletion", "DisableKey", "PutKeyPolicy", "DeleteImportedKeyMaterial",
+        "RevokeGrant", "RetireGrant",
+    }  # fmt: skip
     assert MALFORMED_KMS
 
 

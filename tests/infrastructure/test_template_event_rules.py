@@ -344,3 +344,60 @@ def test_no_forwarding_without_a_dr_vault_to_copy_to(parameters: dict[str, str])
     stack = render(parameters=parameters, account=ACCOUNT)
     assert FORWARDED not in stack.resources
     assert "DrCopyEventsForwardingRole" not in stack.resources
+
+
+# --- BackupJobProblemRule ----------------------------------------------------------------------
+
+
+def _problem_in(stack: RenderedStack, vault: str, state: str) -> dict[str, Any]:
+    event = backup_job_event(stack.properties(vault)["BackupVaultName"], _vault_arn(stack, vault))
+    event["detail"]["state"], event["resources"] = state, []
+    return event
+
+
+@pytest.mark.parametrize("state", ["FAILED", "EXPIRED", "ABORTED"])
+@pytest.mark.parametrize("vault", ["HourlyVault", "DailyVault", "MonthlyVault"])
+def test_a_backup_that_wrote_nothing_in_a_source_vault_is_reported(
+    primary: RenderedStack, vault: str, state: str
+) -> None:
+    # Given a backup job of a source vault that failed, expired or was aborted
+    # Then the problem rule matches it (and the copy rule does not)
+    event = _problem_in(primary, vault, state)
+    assert _pattern(primary, "BackupJobProblemRule").matches_event(event)
+    assert not _pattern(primary, "BackupCompletedRule").matches_event(event)
+
+
+def test_a_failed_backup_in_the_dr_vault_is_reported_by_the_dr_stack(dr: RenderedStack) -> None:
+    assert _pattern(dr, "BackupJobProblemRule").matches_event(_problem_in(dr, "DrVault", "FAILED"))
+
+
+@pytest.mark.parametrize("state", ["CREATED", "PENDING", "RUNNING", "ABORTING", "COMPLETED"])
+def test_backups_in_progress_or_done_are_no_problem(primary: RenderedStack, state: str) -> None:
+    event = _problem_in(primary, "DailyVault", state)
+    assert not _pattern(primary, "BackupJobProblemRule").matches_event(event)
+
+
+def test_failed_backups_outside_the_source_vaults_are_not_ours(primary: RenderedStack) -> None:
+    arn = f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-vault:someone-elses-vault"
+    event = backup_job_event("someone-elses-vault", arn, "FAILED")
+    assert not _pattern(primary, "BackupJobProblemRule").matches_event(event)
+
+
+def test_the_failed_backup_sample_is_reported(primary: RenderedStack) -> None:
+    # Given events/backup-failed-ebs.json, in this stack's hourly vault
+    event = copy.deepcopy(read_event("backup-failed-ebs.json"))
+    name = primary.properties("HourlyVault")["BackupVaultName"]
+    event["account"], event["region"] = ACCOUNT, REGION
+    event["detail"]["backupVaultName"] = name
+    event["detail"]["backupVaultArn"] = _vault_arn(primary, "HourlyVault")
+    assert _pattern(primary, "BackupJobProblemRule").matches_event(event)
+
+
+def test_backup_problems_go_to_the_tracking_queue_with_its_dead_letter_queue(
+    primary: RenderedStack,
+) -> None:
+    (target,) = primary.properties("BackupJobProblemRule")["Targets"]
+    assert target["Arn"] == f"arn:aws:sqs:{REGION}:{ACCOUNT}:TrackingQueue"
+    assert target["DeadLetterConfig"] == {
+        "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:TrackingDeadLetterQueue"
+    }

@@ -362,7 +362,6 @@ def test_tracking_role_reads_the_override_vaults_it_tracks() -> None:
 @pytest.mark.parametrize(
     ("action", "resource"),
     [
-        ("sns:Publish", "arn:aws:sns:{region}:{account}:AlertTopic"),
         ("kms:GenerateDataKey", "arn:aws:kms:{region}:{account}:key/AlertTopicKey"),
         ("kms:Decrypt", "arn:aws:kms:{region}:{account}:key/AlertTopicKey"),
         ("dynamodb:GetItem", "arn:aws:dynamodb:{region}:{account}:table/{stack}-LedgerTable"),
@@ -450,7 +449,6 @@ def test_only_the_reconciler_queries_the_stuck_copy_index() -> None:
 @pytest.mark.parametrize(
     ("action", "resource"),
     [
-        ("sns:Publish", "arn:aws:sns:{region}:{account}:AlertTopic"),
         ("kms:GenerateDataKey", "arn:aws:kms:{region}:{account}:key/AlertTopicKey"),
         ("kms:Decrypt", "arn:aws:kms:{region}:{account}:key/AlertTopicKey"),
         ("iam:PassRole", "arn:aws:iam::{account}:role/CopyJobRole"),
@@ -463,3 +461,19 @@ def test_reconcile_roles_scope_each_action_to_its_one_resource(
     stack = STACKS["primary-governance"]
     statement = _statement_granting(stack, role, action)
     assert statement["Resource"] == resource.format(region=REGION, account=ACCOUNT)
+
+
+def test_only_the_key_guard_may_publish_to_the_fallback_topic() -> None:
+    # Given the alert topic, and the fallback topic under aws/sns for a risk to its key
+    stack = STACKS["primary-governance"]
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:AlertTopic"
+    fallback = f"arn:aws:sns:{REGION}:{ACCOUNT}:AlertFallbackTopic"
+    # Then the reconciler publishes to the alert topic, the key guard to both
+    assert _resources_of(stack, "ReconcilerFunctionRole", "sns:Publish") == {topic}
+    assert _resources_of(stack, "KeyGuardFunctionRole", "sns:Publish") == {topic, fallback}
+    # And no role gets a kms: permission for aws/sns (its key policy allows use through SNS)
+    assert not [
+        s
+        for _, s in _identity_statements(stack)
+        if any("alias/aws" in str(r) for r in _listed(s.get("Resource", [])))
+    ]

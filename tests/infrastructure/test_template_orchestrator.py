@@ -353,6 +353,7 @@ def test_outputs_name_the_vaults_queues_function_key_and_plans(
         "TrackingDeadLetterQueueUrl",
         "TrackingFunctionName",
         "AlertTopicArn",
+        "AlertFallbackTopicArn",
         "CopyStatusDashboardUrl",
         "ReconcilerFunctionName",
         "KeyGuardFunctionName",

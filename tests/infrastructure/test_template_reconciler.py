@@ -34,10 +34,11 @@ from handlers.reconcile_wiring import (
     build_reconcile_dependencies,
 )
 from tests.infrastructure.expectations import ACCOUNT
-from tests.samples import event_file_names, read_event
+from tests.samples import event_file_names, read_event, readme_expectations
 from tests.template_loader import TEMPLATE_PATH, RenderedStack, render
 
 REGION = "us-east-1"
+README_EXPECTATIONS = readme_expectations()
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONTRACTS = (REPOSITORY / "docs" / "contracts.md").read_text(encoding="utf-8")
 FUNCTIONS = {
@@ -201,7 +202,20 @@ def _in_stack(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _kms_fixtures() -> list[str]:
-    return [name for name in event_file_names() if name.startswith("kms-")]
+    """The KMS calls the guard must see: every one but the routine grant removals."""
+    return [
+        name
+        for name in event_file_names()
+        if name.startswith("kms-") and README_EXPECTATIONS[name].expected != "key-guard:routine"
+    ]
+
+
+def _routine_kms_fixtures() -> list[str]:
+    return [
+        name
+        for name in event_file_names()
+        if name.startswith("kms-") and README_EXPECTATIONS[name].expected == "key-guard:routine"
+    ]
 
 
 def _other_fixtures() -> list[str]:
@@ -227,12 +241,44 @@ def test_key_guard_rule_takes_every_kms_call_fixture(stack: RenderedStack, fixtu
     assert _key_guard_pattern(stack).matches_event(_in_stack(read_event(fixture)))
 
 
+def test_there_is_a_routine_grant_removal_to_ignore() -> None:
+    assert _routine_kms_fixtures()
+
+
+@pytest.mark.parametrize("fixture", _routine_kms_fixtures())
+def test_key_guard_rule_ignores_a_grant_an_aws_service_retired_itself(
+    stack: RenderedStack, fixture: str
+) -> None:
+    # Given AWS Backup retiring its own grant after a job (userIdentity.invokedBy)
+    # Then the rule does not even invoke the guard: AWS services do this after every job
+    assert not _key_guard_pattern(stack).matches_event(_in_stack(read_event(fixture)))
+
+
+@pytest.mark.parametrize("event_name", ["RevokeGrant", "RetireGrant"])
+def test_key_guard_rule_ignores_grant_removals_by_the_aws_service_identity(
+    stack: RenderedStack, event_name: str
+) -> None:
+    event = _in_stack(read_event("kms-retire-grant.json"))
+    event["detail"]["eventName"] = event_name
+    event["detail"]["userIdentity"] = {"type": "AWSService", "accountId": ACCOUNT}
+    assert not _key_guard_pattern(stack).matches_event(event)
+
+
+def test_key_guard_rule_takes_a_key_disabled_through_an_aws_service(stack: RenderedStack) -> None:
+    # Only grant removals are routine when a service makes them: a disabled key is not
+    event = _in_stack(read_event("kms-disable-key.json"))
+    event["detail"]["userIdentity"]["invokedBy"] = "cloudformation.amazonaws.com"
+    assert _key_guard_pattern(stack).matches_event(event)
+
+
 @pytest.mark.parametrize("fixture", _other_fixtures())
 def test_key_guard_rule_ignores_every_other_fixture(stack: RenderedStack, fixture: str) -> None:
     assert not _key_guard_pattern(stack).matches_event(_in_stack(read_event(fixture)))
 
 
-@pytest.mark.parametrize("event_name", ["CancelKeyDeletion", "EnableKey", "CreateKey", "Decrypt"])
+@pytest.mark.parametrize(
+    "event_name", ["CancelKeyDeletion", "EnableKey", "CreateKey", "Decrypt", "CreateGrant"]
+)
 def test_key_guard_rule_ignores_kms_calls_that_endanger_nothing(
     stack: RenderedStack, event_name: str
 ) -> None:

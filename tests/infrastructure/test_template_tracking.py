@@ -150,18 +150,25 @@ def test_tracking_queue_outlasts_six_timeouts_and_redrives_to_its_dlq(stack: Ren
     assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600 > queue["MessageRetentionPeriod"]
 
 
-def test_only_the_tracking_rule_may_send_to_the_tracking_queues(stack: RenderedStack) -> None:
+def test_only_the_tracking_rules_may_send_to_the_tracking_queues(stack: RenderedStack) -> None:
+    # Given the copy job rule and the backup job problem rule, both delivering to TrackingQueue
     policy = stack.properties("TrackingQueuesPolicy")
     statements = policy["PolicyDocument"]["Statement"]
-    assert {s["Resource"] for s in statements} == {
+    queues = {
         f"arn:aws:sqs:{REGION}:{ACCOUNT}:TrackingQueue",
         f"arn:aws:sqs:{REGION}:{ACCOUNT}:TrackingDeadLetterQueue",
     }
-    rule = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/CopyJobStateChangedRule"
+    rules = {
+        f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}"
+        for name in ("CopyJobStateChangedRule", "BackupJobProblemRule")
+    }
+    # Then each may send to the queue and its DLQ, and nothing else may
+    granted = {(s["Resource"], s["Condition"]["ArnEquals"]["aws:SourceArn"]) for s in statements}
+    assert granted == {(queue, rule) for queue in queues for rule in rules}
     for statement in statements:
         assert statement["Principal"] == {"Service": "events.amazonaws.com"}
         assert statement["Action"] == "sqs:SendMessage"
-        assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": rule}}
+        assert set(statement["Condition"]) == {"ArnEquals"}
 
 
 def test_tracking_rule_delivers_to_the_tracking_queue_and_dead_letters_the_rest(
@@ -343,15 +350,65 @@ def test_alert_key_policy_lets_sns_callers_and_cloudwatch_alarms_use_it(
         assert not {"*", "kms:*"} & set(statement["Action"])
 
 
+def test_cloudwatch_may_use_the_alert_key_only_for_alarms_of_this_account_and_region(
+    stack: RenderedStack,
+) -> None:
+    # Given the statement that lets CloudWatch alarms publish to the encrypted topic
+    statements = {s["Sid"]: s for s in stack.properties("AlertTopicKey")["KeyPolicy"]["Statement"]}
+    alarms = statements["CloudWatchAlarmsMayPublishToTheTopic"]
+    # Then a source account or alarm ARN CloudWatch names must be ours; "IfExists", because no
+    # AWS page says the KMS request SNS makes for CloudWatch carries them, and a plain
+    # StringEquals on an absent key would silence every alarm
+    assert alarms["Condition"] == {
+        "StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT},
+        "ArnLikeIfExists": {"aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"},
+    }
+
+
+def test_fallback_topic_is_under_the_aws_managed_key_nobody_can_disable(
+    stack: RenderedStack,
+) -> None:
+    assert stack.properties("AlertFallbackTopic")["KmsMasterKeyId"] == "alias/aws/sns"
+    assert stack.outputs["AlertFallbackTopicArn"] == (
+        f"arn:aws:sns:{REGION}:{ACCOUNT}:AlertFallbackTopic"
+    )
+
+
+def test_key_guard_knows_the_alert_key_and_the_fallback_topic(stack: RenderedStack) -> None:
+    # Given the key guard's own environment (core.alert_path reads it)
+    variables = stack.properties("KeyGuardFunction")["Environment"]["Variables"]
+    assert variables["ALERT_TOPIC_KEY_ARN"] == f"arn:aws:kms:{REGION}:{ACCOUNT}:key/AlertTopicKey"
+    assert variables["FALLBACK_ALERT_TOPIC_ARN"] == (
+        f"arn:aws:sns:{REGION}:{ACCOUNT}:AlertFallbackTopic"
+    )
+    # And only the key guard: the other functions publish to the alert topic alone
+    for function in ("CopyFunction", "TrackingFunction", "ReconcilerFunction"):
+        own = stack.properties(function).get("Environment", {}).get("Variables", {})
+        assert "FALLBACK_ALERT_TOPIC_ARN" not in own
+
+
+def test_alarms_still_publish_to_the_alert_topic_only(stack: RenderedStack) -> None:
+    # CloudWatch alarms cannot publish to a topic under aws/sns: the fallback is for the guard
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:AlertTopic"
+    alarms = [r for r in stack.resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    assert alarms
+    for alarm in alarms:
+        assert alarm["Properties"]["AlarmActions"] == [topic]
+
+
 def test_alert_email_is_subscribed_only_when_given() -> None:
     assert "AlertEmailSubscription" not in render().resources
+    assert "AlertFallbackEmailSubscription" not in render().resources
     stack = render(parameters={"AlertEmail": "oncall@example.com"}, region=REGION, account=ACCOUNT)
-    subscription = stack.properties("AlertEmailSubscription")
-    assert subscription == {
-        "TopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:AlertTopic",
-        "Protocol": "email",
-        "Endpoint": "oncall@example.com",
-    }
+    for logical_id, topic in (
+        ("AlertEmailSubscription", "AlertTopic"),
+        ("AlertFallbackEmailSubscription", "AlertFallbackTopic"),
+    ):
+        assert stack.properties(logical_id) == {
+            "TopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:{topic}",
+            "Protocol": "email",
+            "Endpoint": "oncall@example.com",
+        }
 
 
 def test_alert_email_must_look_like_an_address() -> None:

@@ -359,3 +359,47 @@ def test_given_no_alert_topic_when_invoked_then_it_fails_naming_the_variable(
     tracking_wiring.reset()
     with pytest.raises(ConfigError, match="ALERT_TOPIC_ARN"):
         aws.invoke(RUNNING)
+
+
+# --- Backup jobs that wrote nothing (BackupJobProblemRule) ----------------------------------------
+
+BACKUP_FAILED = read_event("backup-failed-ebs.json")
+
+
+def test_given_a_failed_backup_job_when_handled_then_one_alert_names_job_resource_and_reason(
+    aws: Aws,
+) -> None:
+    # Given AWS Backup's FAILED event of an hourly backup, as BackupJobProblemRule forwards it
+    # When the batch is handled
+    response = aws.invoke(sqs_event(("failed", BACKUP_FAILED)))
+    # Then one alert goes out, with the job, the resource and AWS Backup's reason (unquoted)
+    assert response == {"batchItemFailures": []}
+    [alert] = [json.loads(m["Body"]) for m in aws.drain(aws.alerts_url)]
+    detail = BACKUP_FAILED["detail"]
+    assert alert["Subject"] == "AWS Backup job FAILED: EBS in hourly - no recovery point"
+    for text in (detail["backupJobId"], detail["resourceArn"], "Reason: Insufficient privileges"):
+        assert text in alert["Message"]
+    assert alert["MessageAttributes"]["AlertKind"]["Value"] == "backup-job-problem"
+    assert alert["MessageAttributes"]["BackupJobState"]["Value"] == "FAILED"
+    # ... and nothing is parked: the ledger and AWS Backup are not touched (Stubbers expect none)
+    assert aws.drain(aws.dlq_url) == []
+
+
+def test_given_a_bare_failed_backup_event_when_invoked_then_the_outcome_says_alerted(
+    aws: Aws,
+) -> None:
+    # As `sam local invoke TrackingFunction -e events/backup-failed-ebs.json` sends it
+    assert aws.invoke(BACKUP_FAILED) == {"outcome": "backup-failed-alerted"}
+    assert len(aws.drain(aws.alerts_url)) == 1
+
+
+def test_given_a_completed_backup_job_in_the_tracking_queue_when_handled_then_it_is_parked(
+    aws: Aws,
+) -> None:
+    # A completed backup is the copy function's: here it is a wrong input, parked with its reason
+    completed = read_event("backup-completed-ebs-lag-plan.json")
+    response = aws.invoke(sqs_event(("done", completed)))
+    assert response == {"batchItemFailures": []}
+    assert aws.drain(aws.alerts_url) == []
+    [parked] = aws.drain(aws.dlq_url)
+    assert parked["MessageAttributes"]["RejectionReason"]["StringValue"] == "malformed-event"

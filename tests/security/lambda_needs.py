@@ -88,7 +88,12 @@ def _kms_key_of(stack: Stack, arn: str) -> str | None:
     if owner is None:
         return None
     key = stack.rendered.resources[owner].get("Properties", {}).get("KmsMasterKeyId")
-    return stack.arn_of(key) if isinstance(key, str) else None
+    if not isinstance(key, str) or key.startswith("alias/aws/"):
+        # An AWS managed key (alias/aws/sns): its own key policy lets the account's principals
+        # use it through its service; no IAM grant is needed, and none may be given.
+        # https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key
+        return None
+    return stack.arn_of(key)
 
 
 def encryption_needs(function: LambdaFunction, stack: Stack, code_actions: set[str]) -> list[Need]:

@@ -98,3 +98,74 @@ def test_given_a_malformed_event_when_parsed_then_the_first_problem_is_named(
 def test_given_something_that_is_not_an_event_when_parsed_then_it_is_rejected() -> None:
     with pytest.raises(InvalidEventError):
         parse_key_event(["not", "an", "event"])
+
+
+# --- Imported key material and grants (DeleteImportedKeyMaterial, RevokeGrant, RetireGrant) ----
+
+GRANT_ID = "abcde1237f76e4ba7987489ac329fbfba6ad343d6f7075dbd1ef191f0120514a"
+
+
+def test_given_deleted_key_material_when_parsed_then_it_is_a_key_event_on_the_key() -> None:
+    # Given the documented DeleteImportedKeyMaterial record (ct-deleteimportedkeymaterial.html)
+    event = parse_key_event(sample("kms-delete-imported-key-material.json"))
+    # Then it is read like the other key events, and it is no routine removal
+    assert (event.event_name, event.key, event.key_arn) == (
+        "DeleteImportedKeyMaterial",
+        KEY,
+        KEY_ARN,
+    )
+    assert not event.routine
+
+
+def test_given_a_revoked_grant_when_parsed_then_the_key_and_the_grant_are_read() -> None:
+    event = parse_key_event(sample("kms-revoke-grant.json"))
+    assert (event.event_name, event.key, event.grant_id) == ("RevokeGrant", KEY, GRANT_ID)
+    assert (event.by_aws_service, event.routine) == (False, False)
+
+
+def test_given_a_retired_grant_without_request_parameters_when_parsed_then_key_is_resource() -> (
+    None
+):
+    # Given the documented RetireGrant record: requestParameters null, the grant in
+    # additionalEventData, the key only in resources (ct-retire-grant.html)
+    event = parse_key_event(sample("kms-retire-grant.json"))
+    # Then the key comes from resources, and a role of the account retiring it is no routine
+    assert (event.key, event.key_arn, event.grant_id) == (KEY, KEY_ARN, GRANT_ID)
+    assert not event.routine
+
+
+def test_given_aws_backup_retiring_its_grant_when_parsed_then_it_is_routine() -> None:
+    # Given a RetireGrant that AWS Backup made (userIdentity.invokedBy backup.amazonaws.com)
+    event = parse_key_event(sample("kms-retire-grant-by-aws-backup.json"))
+    # Then it is a routine removal
+    assert (event.by_aws_service, event.routine) == (True, True)
+
+
+def test_given_an_aws_service_identity_without_invoked_by_when_parsed_then_it_is_routine() -> None:
+    raw = sample("kms-retire-grant.json")
+    raw["detail"]["userIdentity"] = {"type": "AWSService", "accountId": ACCOUNT}
+    assert parse_key_event(raw).routine
+
+
+def test_given_an_aws_service_disabling_a_key_when_parsed_then_it_is_not_routine() -> None:
+    # Given DisableKey made through a service (CloudFormation disabling a key, say)
+    raw = sample("kms-disable-key.json")
+    raw["detail"]["userIdentity"]["invokedBy"] = "cloudformation.amazonaws.com"
+    # Then only grant removals can be routine: the key is still at risk
+    event = parse_key_event(raw)
+    assert (event.by_aws_service, event.routine) == (True, False)
+
+
+def test_given_a_retired_grant_whose_record_names_no_key_when_parsed_then_it_is_rejected() -> None:
+    raw = sample("kms-retire-grant.json")
+    raw["detail"]["resources"] = []
+    with pytest.raises(InvalidEventError) as raised:
+        parse_key_event(raw)
+    assert "resources must name the one key" in raised.value.message
+
+
+def test_given_a_retired_grant_named_by_key_id_when_parsed_then_the_request_names_the_key() -> None:
+    raw = sample("kms-retire-grant.json")
+    raw["detail"]["requestParameters"] = {"keyId": KEY_ARN, "grantId": GRANT_ID}
+    raw["detail"]["resources"] = []
+    assert parse_key_event(raw).key == KEY

@@ -7,10 +7,16 @@ from datetime import timedelta
 
 import pytest
 
+from core.alert_path import AlertPathSettings
 from core.config import Settings
 from core.coverage import Action, Standing
 from core.errors import PermanentError, RetryableError
-from core.key_alerts import key_risk_message, key_risk_subject
+from core.key_alerts import (
+    alert_path_message,
+    alert_path_subject,
+    key_risk_message,
+    key_risk_subject,
+)
 from core.key_events import KeyEvent, parse_key_event
 from core.key_guard import ALERT_LIST_LIMIT, GuardOutcome, GuardOutcomeKind, KeyGuard
 from core.ledger_states import LedgerState
@@ -238,3 +244,85 @@ def test_given_each_kind_of_key_event_when_alerted_then_the_advice_fits_it(
     guarded.run(parse_key_event(read_event(name)))
     [alert] = guarded.alerts.published
     assert advice in key_risk_message(alert)
+
+
+# --- Grants and imported key material ------------------------------------------------------------
+
+
+def test_given_aws_backup_retiring_its_grant_when_guarded_then_nothing_is_read_or_alerted(
+    guarded: Guarded,
+) -> None:
+    # Given AWS Backup retiring its own grant on the key of daily after a job
+    routine = parse_key_event(read_event("kms-retire-grant-by-aws-backup.json"))
+    guarded.world.listing.vaults["daily"] = [listed(0)]
+    # When guarded
+    outcome = guarded.run(routine)
+    # Then it is routine: no alert, no vault key read, no copy
+    assert outcome.kind is GuardOutcomeKind.ROUTINE
+    assert guarded.alerts.published == []
+    assert not guarded.keys.calls
+    assert guarded.world.backup.started == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["kms-revoke-grant.json", "kms-retire-grant.json", "kms-delete-imported-key-material.json"],
+)
+def test_given_a_grant_or_key_material_removed_by_a_person_when_guarded_then_it_alerts(
+    guarded: Guarded, name: str
+) -> None:
+    # Given daily's key, and a grant revoked or retired (or its key material deleted) by a role
+    guarded.world.listing.vaults["daily"] = [listed(0)]
+    outcome = guarded.run(parse_key_event(read_event(name)))
+    # Then it is a key at risk, alerted with what to do
+    [alert] = guarded.alerts.published
+    assert (outcome.kind, alert.vaults) == (GuardOutcomeKind.ALERTED, ("daily",))
+    assert "KMS" in key_risk_message(alert)
+    assert alert.event.event_name in key_risk_subject(alert)
+
+
+# --- The alert topic's own key -------------------------------------------------------------
+
+ALERT_KEY_EVENT = parse_key_event(read_event("kms-disable-alert-topic-key.json"))
+
+
+def _with_alert_path(guarded: Guarded) -> KeyGuard:
+    path = AlertPathSettings(ALERT_KEY_EVENT.key, "arn:aws:sns:us-east-1:111122223333:fallback")
+    return replace(guarded.guard, alert_path=path, fallback=guarded.alerts)
+
+
+def test_given_the_alert_topics_key_disabled_when_guarded_then_the_fallback_topic_is_told(
+    guarded: Guarded,
+) -> None:
+    # Given a guard that knows the alert topic's key and has a fallback topic
+    guard = _with_alert_path(guarded)
+    # When that key is disabled
+    outcome = guard.guard(ALERT_KEY_EVENT, deadline=None)
+    # Then one alert goes to the fallback topic, naming the alert topic; nothing else happens
+    assert outcome.kind is GuardOutcomeKind.ALERT_PATH_AT_RISK
+    [risk] = guarded.alerts.alert_path_risks
+    assert (risk.event, risk.alert_topic_arn) == (ALERT_KEY_EVENT, guard.settings.alert_topic_arn)
+    assert guarded.alerts.published == []
+    assert not guarded.keys.calls
+
+
+def test_given_the_alert_topics_key_at_risk_when_alerted_then_the_message_says_what_is_lost(
+    guarded: Guarded,
+) -> None:
+    _with_alert_path(guarded).guard(ALERT_KEY_EVENT, deadline=None)
+    [risk] = guarded.alerts.alert_path_risks
+    subject, text = alert_path_subject(risk), alert_path_message(risk)
+    assert subject.startswith("[HIGH] KMS DisableKey on the backup alert topic's key")
+    assert len(subject) < 100
+    assert risk.alert_topic_arn in text
+    assert "EnableKey" in text
+    assert "aws/sns" in text
+
+
+def test_given_a_vault_key_when_guarded_with_an_alert_path_then_it_is_a_vault_alert_as_before(
+    guarded: Guarded,
+) -> None:
+    guarded.world.listing.vaults["daily"] = [listed(0)]
+    outcome = _with_alert_path(guarded).guard(DELETION, deadline=None)
+    assert outcome.kind is GuardOutcomeKind.ALERTED
+    assert guarded.alerts.alert_path_risks == []
