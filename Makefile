@@ -64,9 +64,11 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-## build: sam build (offline: the functions have no requirements.txt, Powertools comes from its layer)
+## build: sam build. The functions' code needs no build; DependenciesLayer (boto3, botocore,
+## Powertools at the lock's versions) is built by layers/dependencies/Makefile with this venv's pip,
+## from wheels for python3.13/arm64: no python3.13 binary, no Docker, no AWS account needed.
 build: $(STAMP)
-	$(BIN)/sam build --template template.yaml
+	LAYER_PYTHON="$(abspath $(BIN)/python)" $(BIN)/sam build --template template.yaml
 
 lock:
 	rm -rf /tmp/lock-venv && $(PYTHON) -m venv /tmp/lock-venv

@@ -9,7 +9,8 @@ POST JSON bodies; every answer is JSON. ``emulator.remote.EmulatorClient`` wraps
   POST flush-events               {}
   POST recovery-points            {"vault_name": ..., "account": ..., "region": ..., seed options}
   POST resources                  {"resource_arn": ..., "resource_type": ..., ...}
-  POST provision                  {"template_path": ..., "parameters": {...}, "region": ...}
+  POST provision                  {"template_path": ..., "parameters": {...}, "region": ...,
+                                   "stack_name": ... (default "emulated")}
   GET  events                     every emitted event and its fate
 """
 
@@ -52,8 +53,9 @@ def _provision(body: dict[str, Any]) -> dict[str, Any]:
         parameters=body.get("parameters") or {},
         account=body.get("account"),
         region=body.get("region", api.DEFAULT_REGION),
+        stack_name=body.get("stack_name", "emulated"),
     )
-    return result.as_dict()
+    return {**result.as_dict(), "account": result.context.account if result.context else None}
 
 
 _POSTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {

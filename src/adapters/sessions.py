@@ -20,8 +20,10 @@ from core.errors import PermanentError
 
 if TYPE_CHECKING:
     from mypy_boto3_backup import BackupClient
+    from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_kms import KMSClient
+    from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_sns import SNSClient
 
 # Standard retries: 3 attempts unless AWS_MAX_ATTEMPTS (or the profile's max_attempts) says.
@@ -67,6 +69,39 @@ def stack_outputs(connection: Connection, stack_name: str) -> dict[str, str]:
         for output in stacks[0].get("Outputs", [])
         if "OutputKey" in output and "OutputValue" in output
     }
+
+
+def function_environments(connection: Connection, stack_name: str) -> dict[str, dict[str, str]]:
+    """The environment of each Lambda function of the stack, by logical id, as deployed."""
+    with _setup_errors():
+        session = _session(connection)
+        cloudformation = _client(session, "cloudformation", connection)
+        functions = _client(session, "lambda", connection)
+    return read_function_environments(cloudformation, functions, stack_name)
+
+
+def read_function_environments(
+    cloudformation: CloudFormationClient, functions: LambdaClient, stack_name: str
+) -> dict[str, dict[str, str]]:
+    """ListStackResources (the stack's AWS::Lambda::Function resources: logical id and function
+    name), then GetFunctionConfiguration of each: the exact values the deployed functions read,
+    with no second evaluation of the template."""
+    names: dict[str, str] = {}
+    with translated("ListStackResources"):
+        pages = cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name)
+        for page in pages:
+            for summary in page["StackResourceSummaries"]:
+                physical = summary.get("PhysicalResourceId")
+                if summary["ResourceType"] == "AWS::Lambda::Function" and physical:
+                    names[summary["LogicalResourceId"]] = physical
+    if not names:
+        raise PermanentError("no-functions", f"stack {stack_name} has no Lambda function")
+    environments: dict[str, dict[str, str]] = {}
+    for logical_id, name in sorted(names.items()):
+        with translated("GetFunctionConfiguration"):
+            answer = functions.get_function_configuration(FunctionName=name)
+        environments[logical_id] = dict(answer.get("Environment", {}).get("Variables", {}))
+    return environments
 
 
 def _session(connection: Connection) -> boto3.session.Session:

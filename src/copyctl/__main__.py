@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from copyctl import commands, demo_command, reconcile_commands
+from copyctl import commands, demo_command, local_env, reconcile_commands
 from core.errors import OrchestratorError
 
 
@@ -60,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo_command.add_arguments(demo)
     demo.set_defaults(run=demo_command.demo)
+
+    environments = sub.add_parser(
+        "local-env",
+        help="the --env-vars file of sam local invoke: a deployed stack's, or the emulator's",
+    )
+    local_env.add_arguments(environments)
+    environments.set_defaults(run=local_env.local_env)
     return parser
 
 

@@ -19,12 +19,6 @@ from tests.template_loader import RenderedStack, render
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONTRACTS = (REPOSITORY / "docs" / "contracts.md").read_text(encoding="utf-8")
-POWERTOOLS_LAYER = (
-    "arn:${AWS::Partition}:lambda:${AWS::Region}:017000801446:layer:"
-    "AWSLambdaPowertoolsPythonV3-python313-arm64:${PowertoolsLayerVersion}"
-)
-
-
 FUNCTIONS = ("CopyFunction", "TrackingFunction")
 
 
@@ -51,8 +45,8 @@ def test_globals_define_runtime_architecture_tracing_and_powertools(
     assert function["CodeUri"] == "src/"
     assert function["Tracing"] == {"Ref": "Tracing"}
     assert template["Parameters"]["Tracing"]["Default"] == "Active"
-    assert function["Layers"] == [{"Fn::Sub": POWERTOOLS_LAYER}]
-    assert template["Parameters"]["PowertoolsLayerVersion"]["Default"] == 27
+    # Powertools, boto3 and botocore come from the template's own layer (test_dependencies_layer).
+    assert function["Layers"] == [{"Ref": "DependenciesLayer"}]
     variables = function["Environment"]["Variables"]
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "BackupCopyOrchestrator"
     # The service name is a dimension of every metric: one per stack, so dev and prod metrics
