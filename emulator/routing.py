@@ -15,7 +15,7 @@ from moto.backup import urls as backup_urls
 from moto.events.utils import EventTemplateParser
 from moto.moto_api._internal import urls as moto_api_urls
 
-from emulator import control_api, moto_dynamodb, moto_sqs
+from emulator import control_api, moto_patches
 from emulator.responses import EmulatorBackupResponse
 
 NEW_BACKUP_PATHS = (
@@ -48,8 +48,7 @@ def install() -> None:
         backup_urls.url_paths[path] = EmulatorBackupResponse.dispatch
     moto_api_urls.url_paths[CONTROL_PATH] = control_api.handle
     _deliver_account_field()
-    moto_dynamodb.install()
-    moto_sqs.install()
+    moto_patches.install()
     _installed = True
 
 

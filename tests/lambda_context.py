@@ -1,23 +1,23 @@
-"""The Lambda context the tests hand a handler: the attributes Powertools reads, per function."""
+"""The Lambda context the tests hand a handler: the local runtime's one context
+(``localrun.invocation.LambdaContext``), with the tests' account, Region and defaults."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from localrun.invocation import DEFAULT_REQUEST_ID, LambdaContext
 from tests.samples import ACCOUNT, REGION
 
 
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    function_name: str = "HandlerUnderTest"
-    memory_limit_in_mb: int = 256
-    remaining_milliseconds: int = 60_000
-    aws_request_id: str = "0f8e2b6c-3d1a-4c5b-9e7f-1a2b3c4d5e6f"
-    invoked_function_arn: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.function_name}"
-        object.__setattr__(self, "invoked_function_arn", arn)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_milliseconds
+def FakeLambdaContext(  # noqa: N802 - named as the class it replaced, for the many call sites
+    function_name: str = "HandlerUnderTest",
+    memory_limit_in_mb: int = 256,
+    remaining_milliseconds: int = 60_000,
+    aws_request_id: str = DEFAULT_REQUEST_ID,
+) -> LambdaContext:
+    return LambdaContext.of(
+        function_name,
+        account=ACCOUNT,
+        region=REGION,
+        memory_mb=memory_limit_in_mb,
+        timeout_millis=remaining_milliseconds,
+        request_id=aws_request_id,
+    )

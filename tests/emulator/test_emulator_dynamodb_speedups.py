@@ -1,4 +1,4 @@
-"""The emulator's faster moto DynamoDB (emulator/moto_dynamodb.py) answers as moto does."""
+"""The emulator's faster moto DynamoDB (emulator/moto_patches/dynamodb.py) answers as moto does."""
 
 from __future__ import annotations
 

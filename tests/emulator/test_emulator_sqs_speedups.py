@@ -1,4 +1,4 @@
-"""The faster moto SQS (emulator/moto_sqs.py) still hides, delays and expires messages."""
+"""The faster moto SQS (emulator/moto_patches/sqs.py) still hides, delays and expires messages."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from emulator_testkit import NO_RETRIES, REGION
 from moto.sqs import models as sqs_models
 
-from emulator import moto_sqs
+from emulator.moto_patches import sqs as moto_sqs
 from tests.sqs_clock import SqsClock, frozen_sqs_clock
 
 

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from emulator import cfn_eval, cfn_yaml, cron
+from emulator import cron
+from emulator.cloudformation import intrinsics, reader
 
 
-def _context(**parameters: Any) -> cfn_eval.Context:
-    return cfn_eval.Context(
+def _context(**parameters: Any) -> intrinsics.Context:
+    return intrinsics.Context(
         region="us-east-1",
         account="123456789012",
         stack_name="stack",
@@ -24,7 +25,7 @@ def test_given_short_form_tags_when_loaded_then_they_become_long_form() -> None:
     # Given
     text = "A: !Ref X\nB: !GetAtt K.Arn\nC: !Sub 'x-${Y}'\nD: !If [C, 1, 2]\nE: !Condition C\n"
     # When
-    loaded = cfn_yaml.loads(text)
+    loaded = reader.loads(text)
     # Then
     assert loaded == {
         "A": {"Ref": "X"},
@@ -41,7 +42,7 @@ def test_given_sub_with_pseudo_parameters_and_attributes_when_evaluated_then_all
     context.attributes[("Vault", "BackupVaultArn")] = "arn:vault"
     value = {"Fn::Sub": "${AWS::StackName}-${Env}-${AWS::Region}-${Vault.BackupVaultArn}"}
     # When
-    evaluated = cfn_eval.evaluate(value, context)
+    evaluated = intrinsics.evaluate(value, context)
     # Then
     assert evaluated == "stack-dev-us-east-1-arn:vault"
 
@@ -53,7 +54,7 @@ def test_given_if_with_no_value_when_evaluated_then_the_false_branch_disappears(
     # Given
     value = [{"Fn::If": ["IsDr", "a", {"Ref": "AWS::NoValue"}]}, "b"]
     # When
-    evaluated = cfn_eval.evaluate(value, _context(Role=role))
+    evaluated = intrinsics.evaluate(value, _context(Role=role))
     # Then
     assert evaluated == expected
 
@@ -67,7 +68,7 @@ def test_given_join_select_and_split_when_evaluated_then_lists_compose() -> None
         ]
     }
     # When / Then
-    assert cfn_eval.evaluate(value, _context()) == "y+w"
+    assert intrinsics.evaluate(value, _context()) == "y+w"
 
 
 def test_given_refs_inside_properties_when_scanned_then_every_logical_id_is_found() -> None:
@@ -78,7 +79,7 @@ def test_given_refs_inside_properties_when_scanned_then_every_logical_id_is_foun
         "C": {"Fn::Sub": "${Q.Arn}"},
     }
     # When / Then
-    assert cfn_eval.references(value) == {"Key", "Vault", "Q"}
+    assert intrinsics.references(value) == {"Key", "Vault", "Q"}
 
 
 def test_given_an_hourly_cron_when_a_day_passes_then_it_fires_24_times_at_minute_20() -> None:

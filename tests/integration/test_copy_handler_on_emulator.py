@@ -19,8 +19,8 @@ from botocore.config import Config
 from moto import mock_aws
 
 import emulator
-from emulator.demo_lambda import LambdaRuntime
-from emulator.demo_stack import DemoStack, FunctionSpec, provision_stack
+from demo.stack import DemoStack, FunctionSpec, provision_stack
+from localrun.runtime import LambdaRuntime
 
 TEMPLATE = Path(__file__).parents[2] / "template.yaml"
 REGION = "us-east-1"

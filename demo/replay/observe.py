@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from emulator.demo_replay_world import ReplayWorld
+from demo.replay.world import ReplayWorld
 
 # Moto answers at once: one attempt is all a reader needs.
 _CLIENT_CONFIG = Config(retries={"total_max_attempts": 1})

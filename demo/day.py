@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import emulator
-from emulator.demo_lambda import LambdaRuntime
+from localrun.runtime import LambdaRuntime
 
 DRAIN_ROUNDS = 200
 
