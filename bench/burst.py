@@ -21,10 +21,9 @@ import emulator
 from adapters import clients
 from bench.results import Result
 from emulator.backend import backend_for
-from tests.adversarial.conftest import buckets
-from tests.adversarial.outcomes import copied_twice, outcome
-from tests.adversarial.pipeline import Pipeline, Queue, pipeline
-from tests.samples import ACCOUNT, REGION
+from localrun.outcomes import copied_twice, outcome
+from localrun.pipeline import Pipeline, Queue, buckets, pipeline
+from localrun.samples import ACCOUNT, REGION
 
 QUOTA = 100
 SERVICES = ("backup", "dynamodb", "kms", "sns", "sqs")

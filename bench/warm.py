@@ -16,7 +16,7 @@ from botocore import xform_name
 from adapters import clients
 from bench.batches import canned_aws, copy_bodies, invoke, sqs_event, wired
 from bench.results import Result
-from tests.adversarial.canned_aws import CannedAws
+from localrun.canned_aws import CannedAws
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 WARM_TARGET = 1.5

@@ -12,7 +12,7 @@ from typing import Any
 
 from localrun.invocation import sqs_message
 from localrun.invocation import sqs_record as lambda_record
-from tests.samples import ACCOUNT, REGION, SETTINGS_ENV
+from localrun.samples import ACCOUNT, REGION, SETTINGS_ENV
 
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:CopyQueue"
 # Powertools reads these when the handler modules are imported.
