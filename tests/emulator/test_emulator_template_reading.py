@@ -9,6 +9,7 @@ import pytest
 
 from emulator import cron
 from emulator.cloudformation import intrinsics, reader
+from emulator.cloudformation.render import render
 
 
 def _context(**parameters: Any) -> intrinsics.Context:
@@ -110,3 +111,29 @@ def test_given_a_weekday_cron_in_a_time_zone_when_a_week_passes_then_it_fires_on
     )
     # Then
     assert fired == [datetime(2026, 3, 2, 8, 0, tzinfo=UTC)]
+
+
+def test_given_base64_when_rendered_then_the_renderer_evaluates_it_as_the_provisioner() -> None:
+    # Given a template using Fn::Base64 and a Condition-named mapping as data
+    template = reader.loads(
+        "Resources:\n"
+        "  Q:\n"
+        "    Type: AWS::SQS::Queue\n"
+        "    Properties:\n"
+        "      Tags: [{Key: k, Value: !Base64 abc}]\n"
+        "      Policy: {Condition: {Bool: {x: 'true'}}}\n"
+    )
+    # When the test-facing renderer renders it
+    rendered = render(template)
+    # Then it evaluated the function as the provisioner does, and left data as data
+    properties = rendered.properties("Q")
+    assert properties["Tags"] == [{"Key": "k", "Value": "YWJj"}]
+    assert properties["Policy"] == {"Condition": {"Bool": {"x": "true"}}}
+
+
+def test_given_an_unknown_function_when_rendered_then_the_renderer_refuses_it() -> None:
+    template = reader.loads(
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: !Nope x\n"
+    )
+    with pytest.raises(NotImplementedError, match="Fn::No"):
+        render(template)
