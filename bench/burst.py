@@ -59,9 +59,9 @@ def _drain(quota: int) -> tuple[float, float, int]:
     jobs = list(backend_for(ACCOUNT, REGION).copy_jobs.values())
     durations = [job.duration.total_seconds() for job in jobs]
     first = min(job.creation_date for job in jobs)
-    last = max(job.completion_date for job in jobs)
+    last = max(job.completion_date for job in jobs)  # type: ignore[type-var]
     minimum = max(*durations, sum(durations) / quota)
-    return (last - first) / timedelta(seconds=1), minimum, len(jobs)
+    return (last - first) / timedelta(seconds=1), minimum, len(jobs)  # type: ignore[operator]
 
 
 def burst(count: int) -> list[Result]:

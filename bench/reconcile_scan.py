@@ -75,7 +75,8 @@ def _reconciler(aws: CannedAws) -> Reconciler:
 
 
 def _bare(aws: CannedAws) -> None:
-    backup, dynamodb = aws.client("backup"), aws.client("dynamodb")
+    backup: Any = aws.client("backup")
+    dynamodb: Any = aws.client("dynamodb")
     for vault in SOURCE_VAULTS:
         token: str | None = None
         while True:

@@ -190,7 +190,7 @@ def _run_summary(
     *,
     estate: list[EstateResource],
     day: DayRun,
-    runtime: LambdaRuntime,
+    runtime: LambdaRuntime[DemoStack],
     seconds: float,
 ) -> dict[str, Any]:
     notes = list(stack.notes)

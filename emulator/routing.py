@@ -78,7 +78,7 @@ def _deliver_account_field() -> None:
     def parse(input_template: Any, input_paths_map: Any, event: dict[str, Any]) -> dict[str, Any]:
         if input_template is None and not input_paths_map:
             return {key: copy.deepcopy(event[key]) for key in _EVENT_FIELDS if key in event}
-        return dict(original(input_template, input_paths_map, event))
+        return dict(original(input_template, input_paths_map, event))  # type: ignore[arg-type]
 
     parse.emulator_patched = True  # type: ignore[attr-defined]
     EventTemplateParser.parse = staticmethod(parse)  # type: ignore[method-assign,assignment]

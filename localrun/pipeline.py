@@ -282,10 +282,11 @@ def pipeline(
 
 def _provision() -> Pipeline:
     session = boto3.session.Session(region_name=REGION)
-    backup, sqs, dynamodb, events, kms = (
+    made: list[Any] = [
         session.client(name, config=NO_RETRIES)  # type: ignore[call-overload]
         for name in ("backup", "sqs", "dynamodb", "events", "kms")
-    )
+    ]
+    backup, sqs, dynamodb, events, kms = made
     _vaults(backup, kms)
     create_tracking_ledger_table(dynamodb, LEDGER)
     copy_url, copy_dlq = _queue_with_dlq(sqs, "copy", COPY_RECEIVES)

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, TextIO
+from typing import Any, Generic, Protocol, TextIO, TypeVar
 from unittest import mock
 
 import boto3
@@ -146,10 +146,13 @@ class _SkippedBackoff:
         self._stats.backoff_seconds += seconds
 
 
-class LambdaRuntime:
+D = TypeVar("D", bound=Deployment)
+
+
+class LambdaRuntime(Generic[D]):
     """Runs the stack's functions in this process; use as a context manager."""
 
-    def __init__(self, stack: Deployment, *, log: TextIO | None = None) -> None:
+    def __init__(self, stack: D, *, log: TextIO | None = None) -> None:
         self.stack = stack
         self.stats = InvocationStats()
         self._log = log
@@ -159,7 +162,7 @@ class LambdaRuntime:
         self._waiting: dict[str, list[str]] = {}  # queue URL -> receipt handles of failed records
         self._exit = contextlib.ExitStack()
 
-    def __enter__(self) -> LambdaRuntime:
+    def __enter__(self) -> LambdaRuntime[D]:
         self._saved_environment = dict(os.environ)
         HANDLER_OUTPUT.target = self._log
         self._exit.enter_context(warnings.catch_warnings())

@@ -48,6 +48,7 @@ from demo.replay.report import NOT_ROUTED, ItemReport, ReplayReport, attribute
 from demo.replay.seed import seed_named_recovery_points, unknown_copy_job
 from demo.replay.world import ReplayOptions, ReplayWorld, provision_world
 from demo.run import copy_settings, demo_session
+from demo.stack import DemoStack
 from localrun.runtime import FunctionSpec, LambdaRuntime
 
 __all__ = [
@@ -116,7 +117,9 @@ def run(
 
 
 class _Replay:
-    def __init__(self, world: ReplayWorld, runtime: LambdaRuntime, log: TextIO | None) -> None:
+    def __init__(
+        self, world: ReplayWorld, runtime: LambdaRuntime[DemoStack], log: TextIO | None
+    ) -> None:
         self.world, self.runtime, self.log = world, runtime, log
         self.observer = Observer(world)
         self.last = self.observer.snapshot()
@@ -187,7 +190,7 @@ class _Replay:
         rules = [
             rule
             for rule in backend.describe_event_bus("default").rules.values()
-            if not rule.scheduled_expression and rule.event_pattern.matches_event(envelope)
+            if not rule.scheduled_expression and rule.event_pattern.matches_event(envelope)  # type: ignore[arg-type]
         ]
         moment = event_time(event)
         entry = {
@@ -300,7 +303,7 @@ def _describe(event: Any) -> str:
     if not isinstance(event, dict):
         return "not an event (a JSON object is expected)"
     detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
-    words = [str(event.get("detail-type", "?")), str(detail.get("state", "")).strip()]
+    words = [str(event.get("detail-type", "?")), str(detail.get("state", "")).strip()]  # type: ignore[union-attr]
     vault = event_vault_name(event)
     return " ".join(w for w in words if w) + (f", vault {vault}" if vault else "")
 

@@ -45,7 +45,8 @@ def before(
     monkeypatch: pytest.MonkeyPatch, method: str, when: Callable[..., bool], act: Callable[[], None]
 ) -> list[int]:
     """Run ``act`` just before the first call of ``DynamoLedger.<method>`` that ``when`` accepts."""
-    original, fired = getattr(DynamoLedger, method), []
+    original = getattr(DynamoLedger, method)
+    fired: list[int] = []
 
     def wrapped(self: DynamoLedger, *args: Any) -> Any:
         if not fired and when(*args):

@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from emulator_testkit import ROLE_ARN, Vaults
-
 import emulator
+from tests.emulator.emulator_testkit import ROLE_ARN, Vaults
 
 Subscribe = Callable[..., Callable[[], list[dict[str, Any]]]]
 StartCopy = Callable[..., str]

@@ -26,7 +26,7 @@ from botocore.config import Config
 from moto import mock_aws
 
 import emulator
-from localrun.invocation import scheduled_event, sqs_record
+from localrun.invocation import LambdaContext, scheduled_event, sqs_record
 from tests.infrastructure.ledger_table import create_table_from_template
 from tests.lambda_context import FakeLambdaContext
 from tests.samples import read_event
@@ -209,5 +209,5 @@ def _key_deletion_event(key_arn: str) -> dict[str, Any]:
     return event
 
 
-def _context(function: str) -> FakeLambdaContext:
+def _context(function: str) -> LambdaContext:
     return FakeLambdaContext(function_name=function)
