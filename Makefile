@@ -52,11 +52,11 @@ pytest: $(STAMP)
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
 ## demo: one simulated day on the local AWS Backup emulator through the real handlers; prints the
-## copy-status report, exits 1 if a promise is broken. Options (python -m emulator.demo --help):
+## copy-status report, exits 1 if a promise is broken. Options (python -m demo --help):
 ##   make demo DEMO_ARGS="--seed 7 --resources 80 --faults flaky --json reports/demo.json"
 ##   make demo DEMO_ARGS="--html reports/demo.html"   (the dashboard's figures, offline)
 demo: $(STAMP)
-	$(BIN)/python -m emulator.demo $(DEMO_ARGS)
+	$(BIN)/python -m demo $(DEMO_ARGS)
 
 ## bench: measurements as ratios to baselines taken in the same run, a table plus
 ## bench/results/latest.json; never part of `make test`, always exits 0. Options (python -m bench --help):

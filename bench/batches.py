@@ -1,4 +1,4 @@
-"""SQS batches through the real handlers, AWS answered in memory (tests.adversarial.canned_aws).
+"""SQS batches through the real handlers, AWS answered in memory (localrun.canned_aws).
 
 The clients are real boto3 clients with the production configuration (``adapters.clients``):
 botocore validates, serializes and runs its retry bookkeeping for every call; only the HTTP
@@ -16,11 +16,10 @@ from types import ModuleType
 from typing import Any
 
 from adapters import clients
-from tests.adversarial.canned_aws import CannedAws
-from tests.adversarial.copy_path_answers import healthy_copy_path, healthy_tracking_path
-from tests.adversarial.lambda_runtime import handler_environment, sqs_record
-from tests.lambda_context import FakeLambdaContext
-from tests.samples import ACCOUNT, REGION, read_event
+from localrun.canned_aws import CannedAws
+from localrun.copy_path_answers import healthy_copy_path, healthy_tracking_path
+from localrun.harness import handler_environment, sqs_record
+from localrun.samples import ACCOUNT, REGION, read_event, sample_context
 
 BACKUP_EVENT = read_event("backup-completed-ebs-lag-plan.json")
 COPY_EVENT = read_event("copy-job-completed.json")
@@ -82,7 +81,7 @@ def wired(aws: CannedAws) -> Iterator[dict[str, ModuleType]]:
 
 
 def invoke(handler: ModuleType, event: dict[str, Any]) -> dict[str, Any]:
-    response: dict[str, Any] = handler.lambda_handler(event, FakeLambdaContext())
+    response: dict[str, Any] = handler.lambda_handler(event, sample_context())
     if response.get("batchItemFailures"):
         raise AssertionError(f"records failed: {response['batchItemFailures'][:3]}")
     return response

@@ -21,10 +21,9 @@ import emulator
 from adapters import clients
 from bench.results import Result
 from emulator.backend import backend_for
-from tests.adversarial.conftest import buckets
-from tests.adversarial.outcomes import copied_twice, outcome
-from tests.adversarial.pipeline import Pipeline, Queue, pipeline
-from tests.samples import ACCOUNT, REGION
+from localrun.outcomes import copied_twice, outcome
+from localrun.pipeline import Pipeline, Queue, buckets, pipeline
+from localrun.samples import ACCOUNT, REGION
 
 QUOTA = 100
 SERVICES = ("backup", "dynamodb", "kms", "sns", "sqs")
@@ -60,9 +59,9 @@ def _drain(quota: int) -> tuple[float, float, int]:
     jobs = list(backend_for(ACCOUNT, REGION).copy_jobs.values())
     durations = [job.duration.total_seconds() for job in jobs]
     first = min(job.creation_date for job in jobs)
-    last = max(job.completion_date for job in jobs)
+    last = max(job.completion_date for job in jobs)  # type: ignore[type-var]
     minimum = max(*durations, sum(durations) / quota)
-    return (last - first) / timedelta(seconds=1), minimum, len(jobs)
+    return (last - first) / timedelta(seconds=1), minimum, len(jobs)  # type: ignore[operator]
 
 
 def burst(count: int) -> list[Result]:

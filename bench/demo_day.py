@@ -12,7 +12,7 @@ TARGET_SECONDS = 60.0  # issue 4: "well under a minute on a 2-core machine"
 
 
 def demo_day(resources: int = 50) -> list[Result]:
-    command = [sys.executable, "-m", "emulator.demo", "--resources", str(resources)]
+    command = [sys.executable, "-m", "demo", "--resources", str(resources)]
     started = time.perf_counter()
     finished = subprocess.run(command, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
@@ -23,6 +23,6 @@ def demo_day(resources: int = 50) -> list[Result]:
             unit="s",
             target=TARGET_SECONDS,
             detail={"exit_code": finished.returncode, "report_tail": finished.stdout[-400:]},
-            note="wall time of a fresh `python -m emulator.demo`; exit code 0 = every promise kept",
+            note="wall time of a fresh `python -m demo`; exit code 0 = every promise kept",
         )
     ]

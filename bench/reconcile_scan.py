@@ -24,8 +24,8 @@ from core.examine import Mode
 from core.reconcile import Reconciler, RunRequest
 from core.reconcile_settings import ReconcileSettings
 from handlers.reconcile_wiring import build_reconciler
-from tests.adversarial.canned_aws import CannedAws
-from tests.samples import ACCOUNT, LAG_VAULT_ARN, REGION, SETTINGS_ENV, SOURCE_VAULTS
+from localrun.canned_aws import CannedAws
+from localrun.samples import ACCOUNT, LAG_VAULT_ARN, REGION, SETTINGS_ENV, SOURCE_VAULTS
 
 PAGE = 100  # the reconciler's default page size (RECONCILE_PAGE_SIZE)
 CREATED = datetime.now(UTC) - timedelta(days=3)
@@ -75,7 +75,8 @@ def _reconciler(aws: CannedAws) -> Reconciler:
 
 
 def _bare(aws: CannedAws) -> None:
-    backup, dynamodb = aws.client("backup"), aws.client("dynamodb")
+    backup: Any = aws.client("backup")
+    dynamodb: Any = aws.client("dynamodb")
     for vault in SOURCE_VAULTS:
         token: str | None = None
         while True:

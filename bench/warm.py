@@ -16,7 +16,7 @@ from botocore import xform_name
 from adapters import clients
 from bench.batches import canned_aws, copy_bodies, invoke, sqs_event, wired
 from bench.results import Result
-from tests.adversarial.canned_aws import CannedAws
+from localrun.canned_aws import CannedAws
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 WARM_TARGET = 1.5
@@ -141,8 +141,8 @@ def calls_per_outcome(records: int) -> list[Result]:
 
     aws = canned_aws()
     loads: list[int] = []
-    original_load = copy_wiring.load_settings
-    copy_wiring.load_settings = lambda env: (loads.append(1), original_load(env))[1]  # type: ignore[assignment]
+    original_load = copy_wiring.load_settings  # type: ignore[attr-defined]
+    copy_wiring.load_settings = lambda env: (loads.append(1), original_load(env))[1]  # type: ignore[assignment, attr-defined, func-returns-value]
     try:
         with wired(aws) as handlers:
             handler = handlers["copy"]
@@ -156,7 +156,7 @@ def calls_per_outcome(records: int) -> list[Result]:
             invoke(handler, sqs_event(copy_bodies(records, vault="not-a-source")))
             skipped = Counter({f"{s}:{o}": n / records for (s, o), n in aws.calls.items()})
     finally:
-        copy_wiring.load_settings = original_load  # type: ignore[assignment]
+        copy_wiring.load_settings = original_load  # type: ignore[assignment, attr-defined]
     return _call_results(copied, skipped, len(loads) / records, reads, records)
 
 

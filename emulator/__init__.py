@@ -20,9 +20,9 @@ from emulator.api import (
     settle,
     state_summary,
 )
+from emulator.cloudformation.provision import Provisioned, from_template
 from emulator.control import EmulatorConfig
 from emulator.faults import Faults
-from emulator.provision import Provisioned, from_template
 from emulator.remote import EmulatorClient
 from emulator.routing import install
 

@@ -46,7 +46,7 @@ def _seed(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _provision(body: dict[str, Any]) -> dict[str, Any]:
-    from emulator.provision import from_template  # noqa: PLC0415 - provision imports routing, which imports this
+    from emulator.cloudformation.provision import from_template  # noqa: PLC0415 - provision imports routing, which imports this
 
     result = from_template(
         body["template_path"],

@@ -54,7 +54,7 @@ def expose_aws_owned_key(account: str, region: str) -> None:
     key_id = arn.rsplit("/", 1)[1]
     if key_id in backend.keys:
         return
-    key = Key(None, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "AWS owned key", account, region)
+    key = Key(None, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "AWS owned key", account, region)  # type: ignore[abstract]
     key.id, key.arn, key.key_manager = key_id, arn, "AWS"
     backend.keys[key_id] = key
 

@@ -17,7 +17,7 @@ from moto.events.utils import EventTemplateParser
 from moto.moto_api._internal import urls as moto_api_urls
 from moto.utilities.arns import parse_arn
 
-from emulator import control_api, moto_dynamodb, moto_sqs
+from emulator import control_api, moto_patches
 from emulator.responses import EmulatorBackupResponse
 
 NEW_BACKUP_PATHS = (
@@ -51,8 +51,7 @@ def install() -> None:
     moto_api_urls.url_paths[CONTROL_PATH] = control_api.handle
     _deliver_account_field()
     _forward_whole_events()
-    moto_dynamodb.install()
-    moto_sqs.install()
+    moto_patches.install()
     _installed = True
 
 
@@ -82,7 +81,7 @@ def _deliver_account_field() -> None:
     def parse(input_template: Any, input_paths_map: Any, event: dict[str, Any]) -> dict[str, Any]:
         if input_template is None and not input_paths_map:
             return {key: copy.deepcopy(event[key]) for key in _EVENT_FIELDS if key in event}
-        return dict(original(input_template, input_paths_map, event))
+        return dict(original(input_template, input_paths_map, event))  # type: ignore[arg-type]
 
     parse.emulator_patched = True  # type: ignore[attr-defined]
     EventTemplateParser.parse = staticmethod(parse)  # type: ignore[method-assign,assignment]

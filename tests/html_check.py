@@ -1,9 +1,16 @@
-"""Reading an HTML page back in tests: is it well formed, what does it say, what would it fetch."""
+"""Reading an HTML page back in tests: is it well formed, what does it say, what would it fetch;
+and the headless browser that renders it for real."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+
+import pytest
+
+BROWSERS = ("chromium", "chromium-browser", "/usr/bin/chromium")
 
 # Elements without an end tag (HTML Living Standard, "void elements").
 VOID = frozenset(
@@ -92,3 +99,14 @@ def fetches(page: Page) -> list[str]:
 
 
 _LINKS = frozenset({"src", "href", "srcset", "xlink:href", "data", "action", "poster"})
+
+
+def find_chromium() -> str:
+    """Debian's chromium. Without one: a skip on a developer's machine, a failure in CI (the
+    variable ``CI`` set: .ci/run installs the browser, so its absence is a broken pipeline)."""
+    for name in BROWSERS:
+        if found := shutil.which(name):
+            return found
+    if os.environ.get("CI"):
+        pytest.fail("CI is set and no chromium was found (.ci/run installs it as root)")
+    pytest.skip("no chromium installed (Debian: apt-get install chromium)")

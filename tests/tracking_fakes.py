@@ -106,31 +106,3 @@ class RecordingAlerts:
         if self.errors:
             raise self.errors.pop(0)
         self.published.append(alert)
-
-
-def create_tracking_ledger_table(client: Any, name: str) -> None:
-    """The ledger table with the GSI the stuck-copy query reads (State + UpdatedAt)."""
-    client.create_table(
-        TableName=name,
-        KeySchema=[
-            {"AttributeName": "RecoveryPointArn", "KeyType": "HASH"},
-            {"AttributeName": "DestinationVaultArn", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "RecoveryPointArn", "AttributeType": "S"},
-            {"AttributeName": "DestinationVaultArn", "AttributeType": "S"},
-            {"AttributeName": "State", "AttributeType": "S"},
-            {"AttributeName": "UpdatedAt", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "StateUpdatedAtIndex",
-                "KeySchema": [
-                    {"AttributeName": "State", "KeyType": "HASH"},
-                    {"AttributeName": "UpdatedAt", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )

@@ -1,38 +1,29 @@
-"""``copyctl demo --events``: replay event files through template.yaml on the local emulator.
+"""``copyctl demo --events``: a thin entry point over the demo's command line (``python -m demo
+--events``, demo/cli.py), which replays event files through template.yaml on the local emulator.
 
-The emulator (``emulator.demo_replay``) is a development tool, not deployed and not type-checked:
-it is imported only when the subcommand runs, and only through the narrow interface below.
+The demo is a development tool, not deployed and not type-checked as strictly as the product:
+it is imported only through the narrow interface below, its options and its replay come from it.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, Protocol, TextIO, cast
+from typing import Protocol, TextIO, cast
 
-from copyctl.configuration import read_event_file
 from core.errors import OrchestratorError
 
-REPLAY_MODULE = "emulator.demo_replay"
-MANAGED_VAULT_POLICIES = ("fail", "keep-source-key", "reencrypt")
+DEMO_CLI = "demo.cli"
 
 
-class _Replayer(Protocol):
-    """What copyctl uses of ``emulator.demo_replay``."""
+class _DemoCli(Protocol):
+    """What copyctl uses of ``demo.cli``."""
 
-    def ReplayOptions(self, **options: Any) -> object: ...  # noqa: N802 - its dataclass
+    def add_replay_arguments(
+        self, parser: argparse.ArgumentParser, *, events_required: bool
+    ) -> None: ...
 
-    def run(
-        self,
-        events: Sequence[tuple[str, Any]],
-        *,
-        options: object,
-        as_json: bool,
-        out: TextIO,
-        log_path: Path | None,
-    ) -> int: ...
+    def replay(self, args: argparse.Namespace, out: TextIO) -> int: ...
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,64 +34,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "through the template's EventBridge rules (an SQS batch file straight to the copy "
         "function, as Lambda delivers it), copy jobs run and are tracked to the end. Prints per "
         "event the routing, the decision, the copy jobs, the ledger and any parked record; "
-        "exits 1 if a function invocation failed."
+        "exits 1 if a function invocation failed. The same as python -m demo --events."
     )
-    parser.add_argument(
-        "--events",
-        nargs="+",
-        required=True,
-        metavar="FILE",
-        help="EventBridge event or SQS batch files (events/*.json), replayed in order",
-    )
-    parser.add_argument(
-        "--template", type=Path, help="the SAM template (default: the repository's template.yaml)"
-    )
-    parser.add_argument(
-        "--parameter",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a template parameter of both stacks, primary and DR (repeatable)",
-    )
-    parser.add_argument(
-        "--managed-vault-policy",
-        choices=MANAGED_VAULT_POLICIES,
-        default="fail",
-        help="what a copy of a not fully managed type into an aws/backup vault does (AWS: open)",
-    )
-    parser.add_argument(
-        "--log", type=Path, dest="log_path", metavar="FILE", help="write the handlers' logs here"
-    )
-    parser.add_argument("--json", action="store_true")
+    try:
+        cli = _demo_cli()
+    except OrchestratorError as error:
+        parser.set_defaults(unavailable=error)
+        parser.add_argument("--events", nargs="+", required=True, metavar="FILE")
+        return
+    cli.add_replay_arguments(parser, events_required=True)
 
 
 def demo(args: argparse.Namespace, out: TextIO) -> int:
-    events = [(Path(name).name, read_event_file(Path(name))) for name in args.events]
-    settings: dict[str, Any] = {
-        "parameters": dict(_pair(text) for text in args.parameter),
-        "managed_vault_policy": args.managed_vault_policy,
-    }
-    if args.template is not None:
-        settings["template"] = args.template
-    replayer = _replayer()
-    options = replayer.ReplayOptions(**settings)
-    return replayer.run(events, options=options, as_json=args.json, out=out, log_path=args.log_path)
+    unavailable: OrchestratorError | None = getattr(args, "unavailable", None)
+    if unavailable is not None:
+        raise unavailable
+    return _demo_cli().replay(args, out)
 
 
-def _replayer() -> _Replayer:
+def _demo_cli() -> _DemoCli:
     try:
-        module = importlib.import_module(REPLAY_MODULE)
+        module = importlib.import_module(DEMO_CLI)
     except ImportError as error:
         raise OrchestratorError(
             "no-emulator",
-            f"copyctl demo needs the development environment (moto and the emulator package): "
-            f"{error}",
+            f"copyctl demo needs the development environment (the demo package): {error}",
         ) from error
-    return cast(_Replayer, module)
-
-
-def _pair(text: str) -> tuple[str, str]:
-    key, separator, value = text.partition("=")
-    if not separator or not key:
-        raise OrchestratorError("invalid-parameter", f"--parameter needs KEY=VALUE, got {text!r}")
-    return key, value
+    return cast(_DemoCli, module)

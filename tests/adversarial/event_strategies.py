@@ -25,7 +25,9 @@ json_values = st.recursive(
     ),
     max_leaves=12,
 )
-not_text = st.none() | st.integers() | st.lists(st.integers(), max_size=2) | st.just({})
+not_text: st.SearchStrategy[Any] = (
+    st.none() | st.integers() | st.lists(st.integers(), max_size=2) | st.just({})
+)
 not_an_arn = st.text(max_size=30).filter(lambda t: not t.startswith("arn:"))
 
 
@@ -114,7 +116,7 @@ COPY_BREAKERS = [
     (_set(("detail", "destinationBackupVaultArn")), not_an_arn),
     (_set(("detail", "destinationRecoveryPointArn")), st.integers() | st.lists(st.integers())),
 ]
-_COPY_STATES = {"CREATED", "RUNNING", "COMPLETED", "FAILED", "PARTIAL"}
+_COPY_STATES: set[str] = {"CREATED", "RUNNING", "COMPLETED", "FAILED", "PARTIAL"}
 
 
 @st.composite

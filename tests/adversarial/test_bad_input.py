@@ -17,19 +17,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.adversarial.canned_aws import CannedAws
-from tests.adversarial.copy_path_answers import healthy_copy_path, healthy_tracking_path
+from localrun.canned_aws import CannedAws
+from localrun.copy_path_answers import healthy_copy_path, healthy_tracking_path
+from localrun.harness import (
+    failed_ids,
+    handler_environment,
+    sqs_batch,
+)
 from tests.adversarial.event_strategies import (
     BACKUP_BREAKERS,
     COPY_BREAKERS,
     backup_completed,
     copy_job_changed,
     malformed,
-)
-from tests.adversarial.lambda_runtime import (
-    failed_ids,
-    handler_environment,
-    sqs_batch,
 )
 from tests.lambda_context import FakeLambdaContext
 from tests.samples import ACCOUNT, REGION

@@ -20,9 +20,8 @@ from moto.core.botocore_stubber import BotocoreStubber
 import emulator
 from adapters import clients
 from adapters.ledger import DynamoLedger
-from tests.adversarial.conftest import volumes
-from tests.adversarial.outcomes import copied_twice, outcome, protected_matches_a_completed_copy
-from tests.adversarial.pipeline import Pipeline, pipeline
+from localrun.outcomes import copied_twice, outcome, protected_matches_a_completed_copy
+from localrun.pipeline import Pipeline, pipeline, volumes
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 DELIVERIES = 5

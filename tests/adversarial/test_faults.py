@@ -16,15 +16,14 @@ from botocore.exceptions import ReadTimeoutError
 
 import emulator
 from adapters import clients
-from tests.adversarial.conftest import buckets, volumes
-from tests.adversarial.outcomes import (
+from localrun.outcomes import (
     RunOutcome,
     copied_twice,
     outcome,
     protected_matches_a_completed_copy,
     unexplained,
 )
-from tests.adversarial.pipeline import Pipeline, pipeline
+from localrun.pipeline import Pipeline, buckets, pipeline, volumes
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 

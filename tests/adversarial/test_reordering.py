@@ -15,15 +15,14 @@ import pytest
 
 import emulator
 from adapters.ledger import DynamoLedger
-from tests.adversarial.conftest import buckets, volumes
-from tests.adversarial.outcomes import (
+from localrun.outcomes import (
     RunOutcome,
     copied_twice,
     outcome,
     protected_matches_a_completed_copy,
     unexplained,
 )
-from tests.adversarial.pipeline import Pipeline, pipeline
+from localrun.pipeline import Pipeline, buckets, pipeline, volumes
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
@@ -46,7 +45,8 @@ def before(
     monkeypatch: pytest.MonkeyPatch, method: str, when: Callable[..., bool], act: Callable[[], None]
 ) -> list[int]:
     """Run ``act`` just before the first call of ``DynamoLedger.<method>`` that ``when`` accepts."""
-    original, fired = getattr(DynamoLedger, method), []
+    original = getattr(DynamoLedger, method)
+    fired: list[int] = []
 
     def wrapped(self: DynamoLedger, *args: Any) -> Any:
         if not fired and when(*args):

@@ -29,10 +29,10 @@ from core.key_alerts import KeyRiskAlert, key_risk_message, key_risk_subject
 from core.key_events import parse_key_event
 from core.ledger_states import LedgerState
 from core.reconcile_cursor import ReconcileCursor
+from localrun.samples import create_tracking_ledger_table
 from tests.fakes import make_event, make_facts
 from tests.reconcile_fakes import CMK, NOW, listed
 from tests.samples import ACCOUNT, LAG_PLAN_ID, LEDGER_TABLE, REGION, read_event, vault_arn
-from tests.tracking_fakes import create_tracking_ledger_table
 
 CREATED = datetime(2026, 10, 20, 7, 20, tzinfo=UTC)
 POINT_ARN = f"arn:aws:backup:{REGION}:{ACCOUNT}:recovery-point:0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e"

@@ -16,9 +16,10 @@ from core.config import Settings
 from core.copy_jobs import CopyJobUpdate, CopyResult
 from core.decision import decide
 from core.ledger_states import LedgerEntry, LedgerState
+from localrun.samples import create_tracking_ledger_table
 from tests.fakes import EBS_SNAPSHOT, ManualClock, make_event, make_facts
 from tests.samples import LAG_VAULT_ARN, LEDGER_TABLE, REGION, vault_arn
-from tests.tracking_fakes import COMPLETED, copy_update, create_tracking_ledger_table
+from tests.tracking_fakes import COMPLETED, copy_update
 
 START = datetime(2026, 10, 12, 7, 0, tzinfo=UTC)
 

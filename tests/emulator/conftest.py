@@ -8,10 +8,10 @@ from typing import Any
 
 import boto3
 import pytest
-from emulator_testkit import NO_RETRIES, REGION, ROLE_ARN, START, Vaults, drain
 from moto import mock_aws
 
 import emulator
+from tests.emulator.emulator_testkit import NO_RETRIES, REGION, ROLE_ARN, START, Vaults, drain
 
 
 @pytest.fixture(autouse=True)

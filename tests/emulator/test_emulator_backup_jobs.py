@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from emulator_testkit import ROLE_ARN, Vaults
-
 import emulator
+from tests.emulator.emulator_testkit import ROLE_ARN, Vaults
 
 VOLUME = "arn:aws:ec2:us-east-1:123456789012:volume/vol-0abc"
 

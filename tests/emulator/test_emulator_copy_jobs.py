@@ -9,9 +9,9 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from emulator_testkit import NO_RETRIES, ROLE_ARN, Vaults, error_of
 
 import emulator
+from tests.emulator.emulator_testkit import NO_RETRIES, ROLE_ARN, Vaults, error_of
 
 StartCopy = Callable[..., str]
 RETENTION_MESSAGE = (

@@ -1,4 +1,4 @@
-"""The emulator's faster moto DynamoDB (emulator/moto_dynamodb.py) answers as moto does."""
+"""The emulator's faster moto DynamoDB (emulator/moto_patches/dynamodb.py) answers as moto does."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from emulator_testkit import NO_RETRIES, REGION
+
+from tests.emulator.emulator_testkit import NO_RETRIES, REGION
 
 TABLE = "ledger"
 INDEX = "StateUpdatedAtIndex"

@@ -11,9 +11,8 @@ from typing import Any
 
 import boto3
 import pytest
-from emulator_testkit import ROLE_ARN, Vaults
-
 import emulator
+from tests.emulator.emulator_testkit import ROLE_ARN, Vaults
 
 Subscribe = Callable[..., Callable[[], list[dict[str, Any]]]]
 StartCopy = Callable[..., str]

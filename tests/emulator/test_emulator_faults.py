@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from emulator_testkit import Vaults, error_of
 from moto import mock_aws
 
 import emulator
+from tests.emulator.emulator_testkit import Vaults, error_of
 
 StartCopy = Callable[..., str]
 

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulator_testkit import ROLE_ARN, drain
 
 import emulator
-from emulator.provision import Provisioned, from_template
+from emulator.cloudformation.provision import Provisioned, from_template
+from tests.emulator.emulator_testkit import ROLE_ARN, drain
 
 FIXTURE = Path(__file__).parent / "fixtures" / "template.yaml"
 PROJECT_TEMPLATE = Path(__file__).parents[2] / "template.yaml"

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from emulator_testkit import Vaults, error_of
 
 import emulator
+from tests.emulator.emulator_testkit import Vaults, error_of
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from emulator_testkit import ROLE_ARN, Vaults
-
 import emulator
+from tests.emulator.emulator_testkit import ROLE_ARN, Vaults
 
 StartCopy = Callable[..., str]
 

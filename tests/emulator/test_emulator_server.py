@@ -16,11 +16,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from emulator_testkit import NO_RETRIES, REGION, ROLE_ARN, drain, error_of
 from moto.server import ThreadedMotoServer
 
 import emulator
 from emulator.remote import EmulatorClient
+from tests.emulator.emulator_testkit import NO_RETRIES, REGION, ROLE_ARN, drain, error_of
 
 ROOT = Path(__file__).parents[2]
 FIXTURE = Path(__file__).parent / "fixtures" / "template.yaml"

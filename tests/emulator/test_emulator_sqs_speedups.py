@@ -1,4 +1,4 @@
-"""The faster moto SQS (emulator/moto_sqs.py) still hides, delays and expires messages."""
+"""The faster moto SQS (emulator/moto_patches/sqs.py) still hides, delays and expires messages."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from unittest import mock
 
 import boto3
 import pytest
-from emulator_testkit import NO_RETRIES, REGION
 from moto.sqs import models as sqs_models
 
-from emulator import moto_sqs
+from emulator.moto_patches import sqs as moto_sqs
+from tests.emulator.emulator_testkit import NO_RETRIES, REGION
 from tests.sqs_clock import SqsClock, frozen_sqs_clock
 
 
@@ -83,7 +83,7 @@ def test_given_a_message_older_than_the_retention_period_then_it_is_not_received
     old = _queue(sqs, QueueName="old", MessageRetentionPeriod="60")
     for url in (young, old):
         sqs.send_message(QueueUrl=url, MessageBody="message")
-    sent = sqs_models.unix_time()
+    sent = sqs_models.unix_time()  # type: ignore[attr-defined]
 
     # When
     with mock.patch("moto.sqs.models.unix_time", return_value=sent + 59):

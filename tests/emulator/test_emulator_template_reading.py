@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 
-from emulator import cfn_eval, cfn_yaml, cron
+from emulator import cron
+from emulator.cloudformation import intrinsics, reader
+from emulator.cloudformation.render import render
 
 
-def _context(**parameters: Any) -> cfn_eval.Context:
-    return cfn_eval.Context(
+def _context(**parameters: Any) -> intrinsics.Context:
+    return intrinsics.Context(
         region="us-east-1",
         account="123456789012",
         stack_name="stack",
@@ -24,7 +26,7 @@ def test_given_short_form_tags_when_loaded_then_they_become_long_form() -> None:
     # Given
     text = "A: !Ref X\nB: !GetAtt K.Arn\nC: !Sub 'x-${Y}'\nD: !If [C, 1, 2]\nE: !Condition C\n"
     # When
-    loaded = cfn_yaml.loads(text)
+    loaded = reader.loads(text)
     # Then
     assert loaded == {
         "A": {"Ref": "X"},
@@ -41,7 +43,7 @@ def test_given_sub_with_pseudo_parameters_and_attributes_when_evaluated_then_all
     context.attributes[("Vault", "BackupVaultArn")] = "arn:vault"
     value = {"Fn::Sub": "${AWS::StackName}-${Env}-${AWS::Region}-${Vault.BackupVaultArn}"}
     # When
-    evaluated = cfn_eval.evaluate(value, context)
+    evaluated = intrinsics.evaluate(value, context)
     # Then
     assert evaluated == "stack-dev-us-east-1-arn:vault"
 
@@ -53,7 +55,7 @@ def test_given_if_with_no_value_when_evaluated_then_the_false_branch_disappears(
     # Given
     value = [{"Fn::If": ["IsDr", "a", {"Ref": "AWS::NoValue"}]}, "b"]
     # When
-    evaluated = cfn_eval.evaluate(value, _context(Role=role))
+    evaluated = intrinsics.evaluate(value, _context(Role=role))
     # Then
     assert evaluated == expected
 
@@ -67,7 +69,7 @@ def test_given_join_select_and_split_when_evaluated_then_lists_compose() -> None
         ]
     }
     # When / Then
-    assert cfn_eval.evaluate(value, _context()) == "y+w"
+    assert intrinsics.evaluate(value, _context()) == "y+w"
 
 
 def test_given_refs_inside_properties_when_scanned_then_every_logical_id_is_found() -> None:
@@ -78,7 +80,7 @@ def test_given_refs_inside_properties_when_scanned_then_every_logical_id_is_foun
         "C": {"Fn::Sub": "${Q.Arn}"},
     }
     # When / Then
-    assert cfn_eval.references(value) == {"Key", "Vault", "Q"}
+    assert intrinsics.references(value) == {"Key", "Vault", "Q"}
 
 
 def test_given_an_hourly_cron_when_a_day_passes_then_it_fires_24_times_at_minute_20() -> None:
@@ -109,3 +111,29 @@ def test_given_a_weekday_cron_in_a_time_zone_when_a_week_passes_then_it_fires_on
     )
     # Then
     assert fired == [datetime(2026, 3, 2, 8, 0, tzinfo=UTC)]
+
+
+def test_given_base64_when_rendered_then_the_renderer_evaluates_it_as_the_provisioner() -> None:
+    # Given a template using Fn::Base64 and a Condition-named mapping as data
+    template = reader.loads(
+        "Resources:\n"
+        "  Q:\n"
+        "    Type: AWS::SQS::Queue\n"
+        "    Properties:\n"
+        "      Tags: [{Key: k, Value: !Base64 abc}]\n"
+        "      Policy: {Condition: {Bool: {x: 'true'}}}\n"
+    )
+    # When the test-facing renderer renders it
+    rendered = render(template)
+    # Then it evaluated the function as the provisioner does, and left data as data
+    properties = rendered.properties("Q")
+    assert properties["Tags"] == [{"Key": "k", "Value": "YWJj"}]
+    assert properties["Policy"] == {"Condition": {"Bool": {"x": "true"}}}
+
+
+def test_given_an_unknown_function_when_rendered_then_the_renderer_refuses_it() -> None:
+    template = reader.loads(
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: !Nope x\n"
+    )
+    with pytest.raises(NotImplementedError, match="Fn::No"):
+        render(template)

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from emulator_testkit import error_of
 
 import emulator
+from tests.emulator.emulator_testkit import error_of
 
 
 def test_given_a_lag_vault_when_described_then_it_reports_type_retention_and_aws_owned_key(

@@ -17,6 +17,7 @@ import json
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -25,6 +26,7 @@ from botocore.config import Config
 from moto import mock_aws
 
 import emulator
+from localrun.invocation import LambdaContext, scheduled_event, sqs_record
 from tests.infrastructure.ledger_table import create_table_from_template
 from tests.lambda_context import FakeLambdaContext
 from tests.samples import read_event
@@ -133,9 +135,9 @@ class _Scenario:
 
     def _deliver(self, function: str, queue: str, module: str) -> int:
         url = str(self.stack.ref(queue))
-        messages = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
-            "Messages", []
-        )
+        messages = self.sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"]
+        ).get("Messages", [])
         if not messages:
             return 0
         if function == "TrackingFunction":
@@ -182,38 +184,18 @@ def _state(body: str) -> str:
 
 
 def _sqs_event(messages: Sequence[Mapping[str, Any]], queue_arn: str) -> dict[str, Any]:
-    """The SQS -> Lambda event shape (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)."""
-    return {
-        "Records": [
-            {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": message["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": REGION,
-            }
-            for message in messages
-        ]
-    }
+    """The SQS -> Lambda event (the local runtime's records)."""
+    return {"Records": [sqs_record(message, queue_arn, REGION) for message in messages]}
 
 
 def _scheduled_event() -> dict[str, Any]:
-    """An EventBridge schedule's event (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html)."""
-    return {
-        "version": "0",
-        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": ACCOUNT,
-        "time": "2026-10-12T08:00:00Z",
-        "region": REGION,
-        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{STACK_NAME}-reconcile"],
-        "detail": {},
-    }
+    return scheduled_event(
+        account=ACCOUNT,
+        region=REGION,
+        rule_name=f"{STACK_NAME}-reconcile",
+        now=datetime(2026, 10, 12, 8, tzinfo=UTC),
+        event_id="53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+    )
 
 
 def _key_deletion_event(key_arn: str) -> dict[str, Any]:
@@ -227,5 +209,5 @@ def _key_deletion_event(key_arn: str) -> dict[str, Any]:
     return event
 
 
-def _context(function: str) -> FakeLambdaContext:
+def _context(function: str) -> LambdaContext:
     return FakeLambdaContext(function_name=function)

@@ -26,7 +26,7 @@ from adapters.sessions import AwsClients
 from copyctl.configuration import VARIABLES, environment_from_outputs
 from core.config import load_settings
 from core.reconcile_settings import DEFAULT_LOOK_BACK_DAYS, load_reconcile_settings
-from emulator.demo_stack import provision_stack
+from demo.stack import provision_stack
 from handlers.reconcile_wiring import (
     KeyGuardDependencies,
     ReconcileDependencies,

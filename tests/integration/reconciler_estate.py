@@ -32,8 +32,8 @@ from core.reconcile import Reconciler
 from core.reconcile_settings import ReconcileSettings
 from core.tracking import TrackingService
 from handlers.reconcile_wiring import build_reconciler
+from localrun.samples import create_tracking_ledger_table
 from tests.samples import ACCOUNT, LEDGER_TABLE, REGION, SETTINGS_ENV, SOURCE_VAULTS
-from tests.tracking_fakes import create_tracking_ledger_table
 
 NO_RETRIES = Config(retries={"total_max_attempts": 1})
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/backup-copy-orchestrator-backup-role"

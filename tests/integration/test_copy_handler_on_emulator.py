@@ -19,8 +19,8 @@ from botocore.config import Config
 from moto import mock_aws
 
 import emulator
-from emulator.demo_lambda import LambdaRuntime
-from emulator.demo_stack import DemoStack, FunctionSpec, provision_stack
+from demo.stack import DemoStack, provision_stack
+from localrun.runtime import FunctionSpec, LambdaRuntime
 
 TEMPLATE = Path(__file__).parents[2] / "template.yaml"
 REGION = "us-east-1"
@@ -47,7 +47,7 @@ def stack() -> Iterator[DemoStack]:
 
 
 @pytest.fixture
-def runtime(stack: DemoStack) -> Iterator[LambdaRuntime]:
+def runtime(stack: DemoStack) -> Iterator[LambdaRuntime[DemoStack]]:
     with LambdaRuntime(stack) as running:
         yield running
 
@@ -64,7 +64,7 @@ def copy_function(stack: DemoStack) -> FunctionSpec:
     return next(spec for spec in stack.functions.values() if spec.handler == COPY_HANDLER)
 
 
-def deliver_copy_queue(runtime: LambdaRuntime) -> int:
+def deliver_copy_queue(runtime: LambdaRuntime[DemoStack]) -> int:
     spec = copy_function(runtime.stack)
     return sum(runtime.pump(spec, source) for source in spec.queues)
 
@@ -101,7 +101,7 @@ def account() -> str:
 
 
 def test_given_plan_backups_of_four_types_when_delivered_then_each_gets_its_decision(
-    stack: DemoStack, runtime: LambdaRuntime, aws: dict[str, Any]
+    stack: DemoStack, runtime: LambdaRuntime[DemoStack], aws: dict[str, Any]
 ) -> None:
     # Given
     ebs = register(aws, "EBS", f"arn:aws:ec2:{REGION}:{account()}:volume/vol-0a0000000000000e1")
@@ -137,7 +137,7 @@ def test_given_plan_backups_of_four_types_when_delivered_then_each_gets_its_deci
 
 
 def test_given_every_event_delivered_twice_when_handled_then_one_copy_job_per_recovery_point(
-    runtime: LambdaRuntime, aws: dict[str, Any]
+    runtime: LambdaRuntime[DemoStack], aws: dict[str, Any]
 ) -> None:
     # Given
     for index in range(3):
@@ -155,7 +155,7 @@ def test_given_every_event_delivered_twice_when_handled_then_one_copy_job_per_re
 
 
 def test_given_an_on_demand_backup_when_handled_then_it_goes_to_the_managed_vault(
-    stack: DemoStack, runtime: LambdaRuntime, aws: dict[str, Any]
+    stack: DemoStack, runtime: LambdaRuntime[DemoStack], aws: dict[str, Any]
 ) -> None:
     # Given: no plan made it, so no plan opts it into the LAG vault
     efs = register(
@@ -181,7 +181,7 @@ def test_given_an_on_demand_backup_when_handled_then_it_goes_to_the_managed_vaul
 
 
 def test_given_a_malformed_message_when_handled_then_it_is_parked_with_its_reason_not_retried(
-    stack: DemoStack, runtime: LambdaRuntime, aws: dict[str, Any]
+    stack: DemoStack, runtime: LambdaRuntime[DemoStack], aws: dict[str, Any]
 ) -> None:
     # Given
     (source,) = copy_function(stack).queues
@@ -201,7 +201,7 @@ def test_given_a_malformed_message_when_handled_then_it_is_parked_with_its_reaso
 
 
 def test_given_start_copy_job_throttled_when_handled_then_the_record_comes_back_and_is_copied(
-    runtime: LambdaRuntime, aws: dict[str, Any]
+    runtime: LambdaRuntime[DemoStack], aws: dict[str, Any]
 ) -> None:
     # Given
     register(aws, "EBS", f"arn:aws:ec2:{REGION}:{account()}:volume/vol-0c0000000000000c1")

@@ -1,4 +1,4 @@
-"""`python -m emulator.demo` (what `make demo` runs): its output, its JSON, its exit status."""
+"""`python -m demo` (what `make demo` runs): its output, its JSON, its exit status."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator import demo
+from demo import cli
 
 # Two resources (an EBS volume and an EC2 instance) for one hour: one hourly recovery point.
 TINY = ["--resources", "2", "--hours", "1", "--seed", "5"]
@@ -19,7 +19,7 @@ def test_given_a_clean_run_when_the_command_ends_then_it_prints_the_report_and_e
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     # When
-    status = demo.main([*TINY, "--json", str(tmp_path / "report.json")])
+    status = cli.main([*TINY, "--json", str(tmp_path / "report.json")])
     # Then
     printed = capsys.readouterr().out
     document = json.loads((tmp_path / "report.json").read_text("utf-8"))
@@ -35,9 +35,9 @@ def test_given_every_event_lost_when_the_command_ends_then_it_says_so_and_exits_
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given: EventBridge drops every event, and nothing (no reconciler run) heals it
-    monkeypatch.setitem(demo.FAULT_PROFILES, "lossy", {"drop_event_rate": 1.0})
+    monkeypatch.setitem(cli.FAULT_PROFILES, "lossy", {"drop_event_rate": 1.0})
     # When
-    status = demo.main([*TINY, "--faults", "lossy", "--no-run-scheduled"])
+    status = cli.main([*TINY, "--faults", "lossy", "--no-run-scheduled"])
     # Then
     printed = capsys.readouterr().out
     assert status == 1
@@ -49,9 +49,9 @@ def test_given_every_event_lost_when_the_reconciler_runs_at_day_end_then_nothing
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given: EventBridge drops every event; the template's reconciler runs (the default)
-    monkeypatch.setitem(demo.FAULT_PROFILES, "lossy", {"drop_event_rate": 1.0})
+    monkeypatch.setitem(cli.FAULT_PROFILES, "lossy", {"drop_event_rate": 1.0})
     # When
-    status = demo.main([*TINY, "--faults", "lossy"])
+    status = cli.main([*TINY, "--faults", "lossy"])
     # Then: the reconciler found every recovery point the events never announced
     printed = capsys.readouterr().out
     assert "KEPT    no-lost-recovery-point" in printed
@@ -63,7 +63,7 @@ def test_given_an_empty_estate_when_asked_then_the_command_refuses(
 ) -> None:
     # When
     with pytest.raises(SystemExit) as raised:
-        demo.main(["--resources", "0"])
+        cli.main(["--resources", "0"])
     # Then
     assert raised.value.code == 2
     assert "must be at least 1" in capsys.readouterr().err

@@ -16,8 +16,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from emulator.demo_render import render_text, write_json
-from emulator.demo_run import DemoOptions, DemoResult, demo_session, run_demo
+from demo.render import render_text, write_json
+from demo.run import DemoOptions, DemoResult, demo_session, run_demo
 
 NO_RETRIES = Config(retries={"total_max_attempts": 1})
 

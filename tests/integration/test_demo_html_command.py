@@ -1,4 +1,4 @@
-"""``python -m emulator.demo --html FILE``: the offline copy-status page of the simulated day."""
+"""``python -m demo --html FILE``: the offline copy-status page of the simulated day."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator import demo
+from demo import cli
 from tests.html_check import fetches, read_page
 
 # Two resources (an EBS volume and an EC2 instance) for one hour: one hourly recovery point.
@@ -21,7 +21,7 @@ def test_given_a_clean_run_when_html_is_asked_then_the_page_shows_the_reports_fi
 ) -> None:
     html, report = tmp_path / "page" / "demo.html", tmp_path / "demo.json"
     # When
-    status = demo.main([*TINY, "--html", str(html), "--json", str(report)])
+    status = cli.main([*TINY, "--html", str(html), "--json", str(report)])
     # Then
     assert status == 0
     assert capsys.readouterr().out.rstrip().endswith(f"HTML report written to {html}")
@@ -43,10 +43,10 @@ def test_given_every_event_lost_when_html_is_asked_then_the_page_lists_the_lost_
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # Given EventBridge drops every event and no reconciler runs: the ledger never hears of it
-    monkeypatch.setitem(demo.FAULT_PROFILES, "lossy", {"drop_event_rate": 1.0})
+    monkeypatch.setitem(cli.FAULT_PROFILES, "lossy", {"drop_event_rate": 1.0})
     html = tmp_path / "demo.html"
     # When
-    status = demo.main([*TINY, "--faults", "lossy", "--no-run-scheduled", "--html", str(html)])
+    status = cli.main([*TINY, "--faults", "lossy", "--no-run-scheduled", "--html", str(html)])
     # Then
     assert status == 1
     page = read_page(html.read_text("utf-8"))

@@ -17,15 +17,12 @@ import pytest
 from moto import mock_aws
 
 import emulator
-from emulator.demo_day import run_day
-from emulator.demo_lambda import LambdaRuntime
-from emulator.demo_stack import (
+from demo.day import run_day
+from demo.stack import (
     DemoStack,
-    FunctionSpec,
-    QueueSource,
-    ScheduleSource,
     provision_stack,
 )
+from localrun.runtime import FunctionSpec, LambdaRuntime, QueueSource, ScheduleSource
 from tests.integration import demo_probe_handler
 
 TEMPLATE = Path(__file__).parents[2] / "template.yaml"

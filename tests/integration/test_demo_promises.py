@@ -15,8 +15,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from emulator.demo_report import PromiseCheck
-from emulator.demo_run import DemoOptions, DemoResult, check_again, demo_session, run_demo
+from demo.report import PromiseCheck
+from demo.run import DemoOptions, DemoResult, check_again, demo_session, run_demo
 
 NO_RETRIES = Config(retries={"total_max_attempts": 1})
 

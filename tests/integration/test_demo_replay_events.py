@@ -1,4 +1,4 @@
-"""``copyctl demo --events`` (``emulator.demo_replay``): the copy handler against the emulator for
+"""``copyctl demo --events`` (``demo.replay.runner``): the copy handler against the emulator for
 every decision path of ``events/``, each fixture reaching the outcome events/README.md lists.
 
 Every copy-path fixture is replayed once through template.yaml (its primary and DR stacks, one
@@ -18,9 +18,9 @@ import pytest
 
 import emulator
 from core.models import Reason
-from emulator.demo_replay import NOT_ROUTED, ItemReport, ReplayReport, replay_events, replay_session
-from emulator.demo_replay_events import events_home
-from emulator.demo_replay_render import render_text
+from demo.replay.events import events_home
+from demo.replay.render import render_text
+from demo.replay.runner import NOT_ROUTED, ItemReport, ReplayReport, replay_events, replay_session
 from tests.samples import Expectation, read_event, readme_expectations
 
 EXPECTATIONS = readme_expectations()

@@ -23,8 +23,9 @@ from botocore.config import Config
 from moto import mock_aws
 
 import emulator
-from emulator.demo_lambda import LambdaRuntime
-from emulator.demo_stack import DemoStack, FunctionSpec, provision_stack
+from localrun.runtime import LambdaRuntime
+from demo.stack import DemoStack, provision_stack
+from localrun.runtime import FunctionSpec
 
 TEMPLATE = Path(__file__).parents[2] / "template.yaml"
 PRIMARY_REGION, DR_REGION = "us-east-1", "us-west-2"

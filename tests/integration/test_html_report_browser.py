@@ -1,13 +1,13 @@
 """The offline copy-status page in a real browser: Debian's chromium, headless.
 
 The DOM chromium builds (``--dump-dom``) must hold the figures, the charts and, as text, the
-markup-like names; a screenshot must come out. Skipped only where no chromium is installed
-(Debian: ``apt-get install chromium``); the suite installs nothing.
+markup-like names; a screenshot must come out. Without chromium (Debian: ``apt-get install
+chromium``) these tests skip on a developer's machine and fail in CI (``CI`` set), where .ci/run
+installs the browser; the suite itself installs nothing.
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,9 +16,8 @@ import pytest
 
 from copyctl.html_model import CopyRow, CoverageRow, StatusPicture, UnprotectedPoint
 from copyctl.html_report import render_html
-from tests.html_check import Page, read_page
+from tests.html_check import Page, find_chromium, read_page
 
-BROWSERS = ("chromium", "chromium-browser", "/usr/bin/chromium")
 HOSTILE_VAULT = "<img src=x onerror=alert(1)>vault"
 FAILED_POINT = "arn:aws:rds:us-east-1:111122223333:snapshot:awsbackup:job-<b>1</b>"
 # A hang must not hold the suite: a guard, not a measurement.
@@ -26,10 +25,7 @@ GUARD_SECONDS = 120
 
 
 def chromium() -> str:
-    for name in BROWSERS:
-        if found := shutil.which(name):
-            return found
-    pytest.skip("no chromium installed (Debian: apt-get install chromium)")
+    return find_chromium()
 
 
 def headless(browser: str, profile: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
@@ -118,3 +114,27 @@ def test_given_the_page_when_chromium_takes_a_screenshot_then_an_image_comes_out
     )
     assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert shot.stat().st_size > 10_000  # a blank page is a few hundred bytes
+
+
+def test_given_ci_and_no_browser_when_one_is_looked_for_then_the_test_fails_not_skips(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Given CI and a PATH without any browser (and /usr/bin/chromium not found either)
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr("tests.html_check.BROWSERS", ("chromium", "chromium-browser"))
+    # When / Then: a failure, which CI reports red (a skip would pass unnoticed)
+    with pytest.raises(pytest.fail.Exception, match="CI is set"):
+        find_chromium()
+
+
+def test_given_no_ci_and_no_browser_when_one_is_looked_for_then_the_test_skips(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Given a developer's machine without a browser
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr("tests.html_check.BROWSERS", ("chromium", "chromium-browser"))
+    # When / Then
+    with pytest.raises(pytest.skip.Exception):
+        find_chromium()

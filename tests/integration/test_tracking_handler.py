@@ -25,12 +25,13 @@ from adapters.ledger import DynamoLedger
 from core.config import load_settings
 from core.decision import decide
 from core.errors import ConfigError
-from tests.adversarial.lambda_runtime import sqs_record
+from localrun.harness import sqs_record
+from localrun.samples import create_tracking_ledger_table
 from tests.fakes import facts_for_vault, make_event
 from tests.lambda_context import FakeLambdaContext
 from tests.samples import ACCOUNT, LAG_VAULT_ARN, LEDGER_TABLE, PARKING_QUEUE, REGION, read_event
 from tests.sqs_clock import SqsClock, frozen_sqs_clock
-from tests.tracking_fakes import CUSTOMER_KEY, create_tracking_ledger_table
+from tests.tracking_fakes import CUSTOMER_KEY
 
 RUNNING = read_event("copy-job-running.json")
 COMPLETED = read_event("copy-job-completed.json")

@@ -25,6 +25,7 @@ from core.key_verification import KeyVerifier
 from core.ledger_states import LedgerEntry, LedgerState
 from core.protect import CopyService
 from core.tracking import TrackingOutcomeKind, TrackingService
+from localrun.samples import create_tracking_ledger_table
 from tests.fakes import ManualClock, facts_for_vault, make_event, make_settings
 from tests.samples import LAG_VAULT_ARN, LEDGER_TABLE, MANAGED_VAULT_ARN, REGION, vault_arn
 from tests.tracking_fakes import (
@@ -42,7 +43,6 @@ from tests.tracking_fakes import (
     RecordingAlerts,
     copy_job_facts,
     copy_update,
-    create_tracking_ledger_table,
 )
 
 RUNNING_JOB = "0175DE71-5784-589F-D8AC-541ACCB4CAC8"  # the job of the running/completed samples

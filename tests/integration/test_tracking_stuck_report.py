@@ -17,13 +17,13 @@ from core.copy_jobs import CopyResult
 from core.decision import decide
 from core.ledger_states import LedgerState
 from core.stuck import StuckCopyReporter
+from localrun.samples import create_tracking_ledger_table
 from tests.fakes import EBS_SNAPSHOT, ManualClock, make_event, make_facts
 from tests.samples import LAG_VAULT_ARN, LEDGER_TABLE, REGION
 from tests.tracking_fakes import (
     RUNNING,
     RecordingAlerts,
     copy_update,
-    create_tracking_ledger_table,
 )
 
 START = datetime(2026, 10, 12, 7, 0, tzinfo=UTC)

@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.adversarial.canned_aws import CannedAws
-from tests.adversarial.copy_path_answers import CREATED, copy_requests, healthy_copy_path
-from tests.adversarial.lambda_runtime import (
+from localrun.canned_aws import CannedAws
+from localrun.copy_path_answers import CREATED, copy_requests, healthy_copy_path
+from localrun.harness import (
     failed_ids,
     handler_environment,
     sqs_batch,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from core.support_matrix import load_default_matrix
-from emulator.demo_estate import EstateResource, KeyChoice, plan_estate
-from emulator.demo_run import DEFAULT_RESOURCES
+from demo.estate import EstateResource, KeyChoice, plan_estate
+from demo.run import DEFAULT_RESOURCES
 
 KEYS: dict[KeyChoice, str | None] = {
     "workload-cmk": "arn:aws:kms:us-east-1:123456789012:key/workload",

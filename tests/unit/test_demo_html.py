@@ -1,12 +1,12 @@
-"""The demo's report as the offline page's input (emulator.demo_html), on a hand-made report."""
+"""The demo's report as the offline page's input (demo.html_report), on a hand-made report."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from copyctl.html_model import CopyRow, CoverageRow
-from emulator.demo_html import demo_picture
-from emulator.demo_report import CopyStatusRow, PromiseCheck, Report
+from demo.html_report import demo_picture
+from demo.report import CopyStatusRow, PromiseCheck, Report
 
 END = "2026-11-02T00:00:00+00:00"
 

@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.ledger_states import LedgerEntry, LedgerState
-from emulator.demo_lambda import QueueSource, failed_message_ids
-from emulator.demo_render import table
-from emulator.demo_report import (
+from demo.render import table
+from demo.report import (
     duplicate_copies,
     lost_recovery_points,
     outcome_of,
@@ -18,7 +17,6 @@ from emulator.demo_report import (
 POINT = "arn:aws:ec2:us-east-1::snapshot/snap-0123456789abcdef0"
 LAG = "arn:aws:backup:us-east-1:123456789012:backup-vault:lag"
 MANAGED = "arn:aws:backup:us-east-1:123456789012:backup-vault:managed"
-SOURCE = QueueSource("Copy", "https://queue", "arn:aws:sqs:us-east-1:123456789012:q", 10, True)
 
 
 def copy_job(job_id: str, state: str, destination: str = LAG) -> dict[str, Any]:
@@ -113,20 +111,6 @@ def test_given_entries_when_judged_then_protected_wins_then_in_flight_then_the_l
     assert outcome_of([lag_failed, started]) == ("in-flight", started)
     assert outcome_of([managed_failed, lag_failed]) == ("unprotected", managed_failed)
     assert outcome_of([skip]) == ("unprotected", skip)
-
-
-def test_given_a_batch_when_lambda_rules_apply_then_failures_are_what_the_handler_reported() -> (
-    None
-):
-    # Given
-    messages = [{"MessageId": "a"}, {"MessageId": "b"}]
-    reported = {"batchItemFailures": [{"itemIdentifier": "b"}, {"itemIdentifier": "zzz"}]}
-    silent = QueueSource("Copy", "https://queue", SOURCE.queue_arn, 10, reports_failures=False)
-    # Then
-    assert failed_message_ids(reported, messages, SOURCE, errored=False) == {"b"}
-    assert failed_message_ids({}, messages, SOURCE, errored=False) == set()
-    assert failed_message_ids(None, messages, SOURCE, errored=True) == {"a", "b"}
-    assert failed_message_ids(reported, messages, silent, errored=False) == set()
 
 
 def test_given_rows_when_tabled_then_numbers_align_right_and_notes_follow_their_row() -> None:

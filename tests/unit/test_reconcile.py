@@ -106,7 +106,7 @@ def read_stale_once(world: World, then: LedgerEntry) -> None:
             return []
         return lookup(arn)
 
-    world.ledger.entries_for = stale_first_read  # type: ignore[method-assign]
+    world.ledger.entries_for = stale_first_read  # type: ignore[method-assign, assignment]
 
 
 def test_given_the_live_handler_starts_the_copy_meanwhile_when_healed_then_no_second_copy(

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from emulator.demo_replay_world import ReplayWorld
+from demo.replay.world import ReplayWorld
 
 # Moto answers at once: one attempt is all a reader needs.
 _CLIENT_CONFIG = Config(retries={"total_max_attempts": 1})
@@ -63,7 +63,7 @@ class Observer:
     def _ledger_items(self, table: str) -> Iterator[dict[str, Any]]:
         for page in self._dynamodb.get_paginator("scan").paginate(TableName=table):
             for item in page.get("Items", []):
-                yield {name: _plain(value) for name, value in item.items()}
+                yield {name: _plain(value) for name, value in item.items()}  # type: ignore[arg-type]
 
     def _copy_jobs(self) -> Iterator[dict[str, Any]]:
         for page in self._backup.get_paginator("list_copy_jobs").paginate():
@@ -78,8 +78,8 @@ class Observer:
                 attributes = message.get("MessageAttributes", {})
                 yield {
                     "queue": queue_url.rsplit("/", 1)[-1],
-                    "reason": attributes.get("RejectionReason", {}).get("StringValue"),
-                    "detail": attributes.get("RejectionDetail", {}).get("StringValue"),
+                    "reason": attributes.get("RejectionReason", {}).get("StringValue"),  # type: ignore[call-overload]
+                    "detail": attributes.get("RejectionDetail", {}).get("StringValue"),  # type: ignore[call-overload]
                     "body": message["Body"],
                 }
             self._sqs.delete_message_batch(

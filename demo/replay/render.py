@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.demo_replay_report import ItemReport, ReplayReport
+from demo.replay.report import ItemReport, ReplayReport
 
 
 def render_text(report: ReplayReport) -> str:

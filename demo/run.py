@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,12 +20,16 @@ from moto import mock_aws
 
 import emulator
 from core.config import Settings, load_settings
-from emulator import plans
-from emulator.backend import backend_for
-from emulator.demo_day import DayRun, run_day
-from emulator.demo_estate import EstateResource, estate_keys, plan_estate, register_estate
-from emulator.demo_lambda import LambdaRuntime
-from emulator.demo_report import (
+from demo.day import DayRun, run_day
+from demo.defaults import (
+    DEFAULT_RESOURCES,
+    DEFAULT_SEED,
+    DEFAULT_START,
+    FAULT_PROFILES,
+    ROOT,
+)
+from demo.estate import EstateResource, estate_keys, plan_estate, register_estate
+from demo.report import (
     Observed,
     PromiseCheck,
     Report,
@@ -33,30 +37,26 @@ from emulator.demo_report import (
     check_promises,
     observe,
 )
-from emulator.demo_stack import DemoStack, provision_stack
+from demo.stack import DemoStack, provision_stack
+from emulator import plans
+from emulator.backend import backend_for
+from localrun.runtime import LambdaRuntime
 
-ROOT = Path(__file__).resolve().parents[1]
-# The first of the current month (UTC): the monthly rule fires as well as the hourly and daily
-# ones, and the product's own look-back windows, which count from the wall clock (the
-# reconciler's 35 days), contain the simulated day.
-DEFAULT_START = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-DEFAULT_SEED = 20261101
-DEFAULT_RESOURCES = 50
+__all__ = [
+    "DEFAULT_RESOURCES",
+    "DEFAULT_SEED",
+    "DEFAULT_START",
+    "FAULT_PROFILES",
+    "ROOT",
+    "DemoOptions",
+    "DemoResult",
+    "check_again",
+    "copy_settings",
+    "demo_session",
+    "run_demo",
+    "selected_by",
+]
 
-# Fault profiles (emulator/faults.py). "lossy" drops events: only a reconciler run
-# (on by default; --no-run-scheduled turns it off) can keep the "no lost recovery point" promise.
-FAULT_PROFILES: dict[str, dict[str, Any]] = {
-    "none": {},
-    "flaky": {
-        "throttle_rate": 0.02,
-        "server_error_rate": 0.01,
-        "operations": ["StartCopyJob", "DescribeRecoveryPoint", "DescribeCopyJob"],
-        "copy_failure_rate": 0.05,
-        "duplicate_event_rate": 0.05,
-        "reorder_events": True,
-    },
-    "lossy": {"drop_event_rate": 0.03, "duplicate_event_rate": 0.05, "reorder_events": True},
-}
 _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "demo",
     "AWS_SECRET_ACCESS_KEY": "demo",
@@ -190,7 +190,7 @@ def _run_summary(
     *,
     estate: list[EstateResource],
     day: DayRun,
-    runtime: LambdaRuntime,
+    runtime: LambdaRuntime[DemoStack],
     seconds: float,
 ) -> dict[str, Any]:
     notes = list(stack.notes)

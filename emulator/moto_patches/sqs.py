@@ -25,14 +25,14 @@ def install() -> None:
     backend_class = sqs_models.SQSBackend
     if getattr(backend_class.is_message_valid_based_on_retention_period, _PATCHED, False):
         return
-    backend_class.is_message_valid_based_on_retention_period = _within_retention
-    sqs_models.Queue.messages = property(_visible_messages)
+    backend_class.is_message_valid_based_on_retention_period = _within_retention  # type: ignore[method-assign]
+    sqs_models.Queue.messages = property(_visible_messages)  # type: ignore[method-assign, assignment]
 
 
 def _within_retention(self: Any, queue_name: str, message: Any) -> bool:
     retention_period = self.get_queue(queue_name).message_retention_period
     retain_until = retention_period + message.sent_timestamp / 1000
-    return bool(retain_until > sqs_models.unix_time())
+    return bool(retain_until > sqs_models.unix_time())  # type: ignore[attr-defined]
 
 
 setattr(_within_retention, _PATCHED, True)
@@ -40,5 +40,5 @@ setattr(_within_retention, _PATCHED, True)
 
 def _visible_messages(self: Any) -> list[Any]:
     # Message.visible is "now > visible_at", Message.delayed is "now < delayed_until".
-    now = sqs_models.unix_time_millis()
+    now = sqs_models.unix_time_millis()  # type: ignore[attr-defined]
     return [m for m in self._messages if now > m.visible_at and now >= m.delayed_until]

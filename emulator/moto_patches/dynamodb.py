@@ -102,13 +102,13 @@ def _scoped(table: Any, items: list[Any]) -> Iterator[None]:
 
 
 def _patch_parser() -> None:
-    parser = expressions.UpdateExpressionParser
+    parser = expressions.UpdateExpressionParser  # type: ignore[attr-defined]
     parse = functools.lru_cache(maxsize=_PARSE_CACHE_SIZE)(parser.make)
     parser.make = staticmethod(parse)
 
 
 def _patch_traverser() -> None:
-    traverser = ast_nodes.DepthFirstTraverser
+    traverser = ast_nodes.DepthFirstTraverser  # type: ignore[attr-defined]
     original: Callable[[Any], tuple[type, ...]] = traverser.nodes_to_be_processed
     by_class: dict[type, tuple[type, ...]] = {}
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import emulator
-from emulator.demo_lambda import LambdaRuntime
+from demo.stack import DemoStack
+from localrun.runtime import LambdaRuntime
 
 DRAIN_ROUNDS = 200
 
@@ -40,7 +41,7 @@ class DayRun:
 
 
 def run_day(
-    runtime: LambdaRuntime,
+    runtime: LambdaRuntime[DemoStack],
     *,
     hours: float = 24,
     step_minutes: float = 60,
@@ -70,7 +71,7 @@ def run_day(
     return run
 
 
-def _drain(runtime: LambdaRuntime, run: DayRun) -> bool:
+def _drain(runtime: LambdaRuntime[DemoStack], run: DayRun) -> bool:
     """Move jobs and deliver events until nothing changes; False if the bound is reached."""
     for _ in range(DRAIN_ROUNDS):
         run.drain_rounds += 1

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import emulator
+from demo.replay.world import ReplayWorld
 from emulator import arns
 from emulator.backend import backend_for
-from emulator.demo_replay_world import ReplayWorld
 from emulator.events import BACKUP_JOB_STATE_CHANGE, COPY_JOB_STATE_CHANGE
 
 

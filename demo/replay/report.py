@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.demo_replay_observe import Snapshot, same_event
+from demo.replay.observe import Snapshot, same_event
 
 NOT_ROUTED = "not routed: no rule matches"
 

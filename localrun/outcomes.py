@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from tests.adversarial.pipeline import Pipeline
+from localrun.pipeline import Pipeline
 
 FINAL = frozenset({"protected", "key-dependent", "failed", "unprotectable", "skipped"})
 

@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.adversarial.canned_aws import CannedAws
+from localrun.canned_aws import CannedAws
 
 CREATED = datetime(2026, 10, 5, 7, 20, 11, tzinfo=UTC)
 RETENTION_DAYS = 30

@@ -13,8 +13,9 @@ from typing import Any
 
 import boto3
 
-from emulator import cfn_eval
-from emulator.provision import Provisioned, from_template, with_globals
+from emulator.cloudformation import intrinsics
+from emulator.cloudformation.provision import Provisioned, from_template, with_globals
+from localrun.runtime import FunctionSpec, QueueSource, ScheduleSource
 
 SERVERLESS_FUNCTION = "AWS::Serverless::Function"
 DYNAMODB_TABLE = "AWS::DynamoDB::Table"
@@ -34,36 +35,6 @@ _TABLE_PROPERTIES = (
     "BillingMode",
     "ProvisionedThroughput",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class QueueSource:
-    """An SQS event source mapping of a function (SAM ``Events: {Type: SQS}``)."""
-
-    event_id: str
-    queue_url: str
-    queue_arn: str
-    batch_size: int
-    reports_failures: bool  # FunctionResponseTypes: [ReportBatchItemFailures]
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduleSource:
-    event_id: str
-    expression: str
-
-
-@dataclass(frozen=True, slots=True)
-class FunctionSpec:
-    logical_id: str
-    name: str
-    arn: str
-    handler: str  # "handlers.copy_handler.lambda_handler"
-    environment: dict[str, str]
-    memory_mb: int
-    timeout_seconds: int
-    queues: tuple[QueueSource, ...] = ()
-    schedules: tuple[ScheduleSource, ...] = ()
 
 
 @dataclass(slots=True)
@@ -117,16 +88,16 @@ def provision_stack(
     return stack
 
 
-def _properties(template: dict[str, Any], logical_id: str, context: cfn_eval.Context) -> Any:
+def _properties(template: dict[str, Any], logical_id: str, context: intrinsics.Context) -> Any:
     raw = template["Resources"][logical_id].get("Properties") or {}
-    return cfn_eval.evaluate(raw, context)
+    return intrinsics.evaluate(raw, context)
 
 
 # ---- tables ------------------------------------------------------------------------------------
 
 
 def _create_tables(
-    template: dict[str, Any], provisioned: Provisioned, context: cfn_eval.Context, region: str
+    template: dict[str, Any], provisioned: Provisioned, context: intrinsics.Context, region: str
 ) -> dict[str, str]:
     """The emulator only names DynamoDB tables: create them in moto from their properties."""
     client = boto3.client("dynamodb", region_name=region)
@@ -156,14 +127,14 @@ def _missing_table_notes(stack: DemoStack) -> list[str]:
 
 
 def _function_spec(
-    logical_id: str, template: dict[str, Any], provisioned: Provisioned, context: cfn_eval.Context
+    logical_id: str, template: dict[str, Any], provisioned: Provisioned, context: intrinsics.Context
 ) -> FunctionSpec:
     """Evaluated after everything is provisioned, so that a Globals variable referring to a
     resource later in the template resolves (the provisioner evaluates a function's environment
     when it reaches the function)."""
     resource = provisioned[logical_id]
     raw = with_globals(SERVERLESS_FUNCTION, template["Resources"][logical_id], _globals(template))
-    properties = cfn_eval.evaluate(raw, context)
+    properties = intrinsics.evaluate(raw, context)
     events = properties.get("Events") or {}
     variables = (properties.get("Environment") or {}).get("Variables") or {}
     return FunctionSpec(

@@ -6,8 +6,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from demo.report import Report
 from emulator.arns import resource_name_of
-from emulator.demo_report import Report
 
 _MAX_CELL = 72
 

@@ -18,8 +18,9 @@ from moto.kms.models import kms_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 
-from emulator import api, cfn_eval, cfn_yaml
+from emulator import api
 from emulator.backend import EmulatorBackend, backend_for
+from emulator.cloudformation import intrinsics, reader
 from emulator.control import STATE_LOCK
 from emulator.routing import install
 
@@ -66,7 +67,7 @@ class Provisioned:
     # The template as read, and the context that resolved it (refs and attributes of every
     # resource): what reads more of the template afterwards evaluates in it.
     template: dict[str, Any] = field(default_factory=dict)
-    context: cfn_eval.Context | None = None
+    context: intrinsics.Context | None = None
 
     def __getitem__(self, logical_id: str) -> ProvisionedResource:
         return self.resources[logical_id]
@@ -416,7 +417,7 @@ def _ordered(resources: dict[str, Any], globals_: dict[str, Any]) -> list[str]:
         spec = resources[logical_id]
         depends = spec.get("DependsOn") or []
         properties = with_globals(spec.get("Type", ""), spec, globals_)
-        for dependency in sorted(cfn_eval.references(properties) | set(_as_list(depends))):
+        for dependency in sorted(intrinsics.references(properties) | set(_as_list(depends))):
             visit(dependency)
         visiting.discard(logical_id)
         ordered.append(logical_id)
@@ -440,9 +441,9 @@ def from_template(
 ) -> Provisioned:
     """Create the template's resources in the emulator (and moto); return them by logical id."""
     install()
-    template = cfn_yaml.load(path)
+    template = reader.load(path)
     where = Where(account or api.default_account(), region, stack_name)
-    context = cfn_eval.Context(
+    context = intrinsics.Context(
         region=where.region,
         account=where.account,
         stack_name=stack_name,
@@ -483,7 +484,7 @@ def with_globals(kind: str, spec: dict[str, Any], globals_: dict[str, Any]) -> d
 
 def _provision_one(
     where: Where,
-    context: cfn_eval.Context,
+    context: intrinsics.Context,
     logical_id: str,
     spec: dict[str, Any],
     result: Provisioned,
@@ -499,7 +500,7 @@ def _provision_one(
     if handler is None:
         result.skipped[logical_id] = f"{kind}: not emulated"
         return
-    properties = cfn_eval.evaluate(with_globals(kind, spec, globals_), context)
+    properties = intrinsics.evaluate(with_globals(kind, spec, globals_), context)
     resource = handler(where, logical_id, properties, result)
     if resource.resource_type == "named-only":
         resource.resource_type = kind
@@ -509,11 +510,11 @@ def _provision_one(
         context.attributes[(logical_id, name)] = value
 
 
-def _outputs(template: dict[str, Any], context: cfn_eval.Context) -> dict[str, Any]:
+def _outputs(template: dict[str, Any], context: intrinsics.Context) -> dict[str, Any]:
     outputs = {}
     for name, spec in (template.get("Outputs") or {}).items():
         condition = spec.get("Condition")
         if condition and not context.condition(condition):
             continue
-        outputs[name] = cfn_eval.evaluate(spec.get("Value"), context)
+        outputs[name] = intrinsics.evaluate(spec.get("Value"), context)
     return outputs

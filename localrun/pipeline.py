@@ -18,20 +18,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
+from unittest import mock
 
 import boto3
-import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 
 import emulator
 from adapters import clients
-from tests.adversarial.canned_aws import NO_RETRIES
-from tests.adversarial.lambda_runtime import handler_environment, sqs_record
-from tests.lambda_context import FakeLambdaContext
-from tests.samples import ACCOUNT, REGION, vault_arn
-from tests.tracking_fakes import create_tracking_ledger_table
+from localrun.canned_aws import NO_RETRIES
+from localrun.harness import environment, handler_environment, sqs_record
+from localrun.invocation import failed_message_ids
+from localrun.samples import (
+    ACCOUNT,
+    REGION,
+    create_tracking_ledger_table,
+    sample_context,
+    vault_arn,
+)
 
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/backup-copy-orchestrator-backup-role"
 SOURCE_VAULT = "daily"
@@ -185,11 +190,12 @@ class Pipeline:
 
 def invoke(handler: ModuleType, event: dict[str, Any]) -> set[str]:
     """The message ids Lambda would return to the queue."""
+    ids = [record["messageId"] for record in event["Records"]]
     try:
-        response = handler.lambda_handler(event, FakeLambdaContext())
+        response = handler.lambda_handler(event, sample_context())
     except BatchProcessingError:  # every record failed: Lambda returns the whole batch
-        return {record["messageId"] for record in event["Records"]}
-    return {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+        return failed_message_ids(None, ids, errored=True)
+    return failed_message_ids(response, ids, errored=False)
 
 
 def active_jobs() -> int:
@@ -259,11 +265,12 @@ def pipeline(
     *, config: dict[str, Any] | None = None, settings: dict[str, str] | None = None
 ) -> Iterator[Pipeline]:
     """Everything provisioned, the handlers wired to it; torn down on exit."""
-    with pytest.MonkeyPatch.context() as patch, mock_aws():
-        patch.setenv("MOTO_ACCOUNT_ID", ACCOUNT)
-        patch.setenv("EMULATOR_START_TIME", START)
+    with (
+        environment({"MOTO_ACCOUNT_ID": ACCOUNT, "EMULATOR_START_TIME": START}),
         # Retry timing is not under test: botocore still retries, without sleeping.
-        patch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
+        mock.patch.object(ExponentialBackoff, "delay_amount", lambda self, context: 0),
+        mock_aws(),
+    ):
         emulator.install()
         emulator.configure(**(config or {}))
         made = _provision()
@@ -275,10 +282,11 @@ def pipeline(
 
 def _provision() -> Pipeline:
     session = boto3.session.Session(region_name=REGION)
-    backup, sqs, dynamodb, events, kms = (
+    made: list[Any] = [
         session.client(name, config=NO_RETRIES)  # type: ignore[call-overload]
         for name in ("backup", "sqs", "dynamodb", "events", "kms")
-    )
+    ]
+    backup, sqs, dynamodb, events, kms = made
     _vaults(backup, kms)
     create_tracking_ledger_table(dynamodb, LEDGER)
     copy_url, copy_dlq = _queue_with_dlq(sqs, "copy", COPY_RECEIVES)
@@ -306,3 +314,14 @@ def _environment(made: Pipeline, settings: dict[str, str] | None) -> dict[str, s
         "ALERT_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:backup-copy-alerts",
         **(settings or {}),
     }
+
+
+# ---- estates ------------------------------------------------------------------------------
+
+
+def volumes(count: int, prefix: str = "vol") -> dict[str, str]:
+    return {f"arn:aws:ec2:{REGION}:{ACCOUNT}:volume/{prefix}-{i:017x}": "EBS" for i in range(count)}
+
+
+def buckets(count: int, prefix: str = "bucket") -> dict[str, str]:
+    return {f"arn:aws:s3:::{prefix}-{i}": "S3" for i in range(count)}

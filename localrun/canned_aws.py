@@ -99,7 +99,7 @@ class CannedAws:
             return _failure(error)
         _validate_output(model, parsed)
         metadata = {"HTTPStatusCode": 200, "RequestId": "canned", "HTTPHeaders": {}}
-        return AWSResponse("https://canned", 200, {}, None), {
+        return AWSResponse("https://canned", 200, {}, None), {  # type: ignore[arg-type]
             **parsed,
             "ResponseMetadata": metadata,
         }
@@ -118,7 +118,7 @@ def _failure(error: CannedError) -> tuple[AWSResponse, dict[str, Any]]:
         "Error": {"Code": error.code, "Message": error.message},
         "ResponseMetadata": {"HTTPStatusCode": error.status, "HTTPHeaders": {}},
     }
-    return AWSResponse("https://canned", error.status, {}, None), parsed
+    return AWSResponse("https://canned", error.status, {}, None), parsed  # type: ignore[arg-type]
 
 
 def _validate_output(model: Any, parsed: dict[str, Any]) -> None:

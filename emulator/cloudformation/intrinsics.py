@@ -8,6 +8,7 @@ Source: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import re
 from collections.abc import Callable
@@ -60,6 +61,10 @@ class Context:
             f"arn:aws:emulator:{self.region}:{self.account}:unprovisioned/{logical_id}/{attribute}"
         )
 
+    def function(self, name: str) -> Callable[[Any, Context], Any] | None:
+        """The intrinsic function a one-key mapping ``{name: argument}`` calls, if any."""
+        return _FUNCTIONS.get(name)
+
     def condition(self, name: str) -> bool:
         if name not in self.condition_values:
             self.condition_values[name] = bool(evaluate(self.condition_definitions[name], self))
@@ -75,7 +80,7 @@ def evaluate(value: Any, context: Context) -> Any:
         return value
     if len(value) == 1:
         ((name, argument),) = value.items()
-        function = _FUNCTIONS.get(name)
+        function = context.function(name)
         if function is not None:
             return function(argument, context)
     evaluated = {key: evaluate(item, context) for key, item in value.items()}
@@ -127,7 +132,7 @@ def _split(argument: Any, context: Context) -> list[str]:
 
 def _find_in_map(argument: Any, context: Context) -> Any:
     name, top, second = (evaluate(part, context) for part in argument)
-    return context.mappings[name][top][second]
+    return copy.deepcopy(context.mappings[name][top][second])
 
 
 def _equals(argument: Any, context: Context) -> bool:

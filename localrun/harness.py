@@ -1,8 +1,8 @@
-"""What Lambda hands a handler: an SQS batch event, and a context with what Powertools reads."""
+"""SQS batch events made up for handler tests (records by ``localrun.invocation``), and the
+handler modules in the sample settings' environment."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -10,7 +10,9 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-from tests.samples import ACCOUNT, REGION, SETTINGS_ENV
+from localrun.invocation import sqs_message
+from localrun.invocation import sqs_record as lambda_record
+from localrun.samples import ACCOUNT, REGION, SETTINGS_ENV
 
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:CopyQueue"
 # Powertools reads these when the handler modules are imported.
@@ -32,22 +34,8 @@ def sqs_record(
 ) -> dict[str, Any]:
     """One record as the SQS event source delivers it to Lambda (from a real queue when given
     its receipt handle and ARN: the tracking's backoff changes the message's visibility)."""
-    return {
-        "messageId": message_id,
-        "receiptHandle": receipt_handle or f"handle-{message_id}",
-        "body": body,
-        "attributes": {
-            "ApproximateReceiveCount": str(receive_count),
-            "SentTimestamp": "1791184000000",
-            "SenderId": "AIDAEVENTBRIDGE",
-            "ApproximateFirstReceiveTimestamp": "1791184000001",
-        },
-        "messageAttributes": {},
-        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": REGION,
-    }
+    message = sqs_message(message_id, body, receive_count, receipt_handle=receipt_handle)
+    return lambda_record(message, queue_arn, REGION)
 
 
 def sqs_batch(bodies: Mapping[str, Any]) -> dict[str, Any]:

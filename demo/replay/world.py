@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import emulator
+from demo.run import DEFAULT_SEED, ROOT
+from demo.stack import DemoStack, provision_stack
 from emulator import arns
-from emulator.demo_run import DEFAULT_SEED, ROOT
-from emulator.demo_stack import DemoStack, FunctionSpec, provision_stack
+from localrun.runtime import FunctionSpec
 
 FIXTURE_ACCOUNT = "111122223333"  # the account and Region of every events/ fixture
 FIXTURE_REGION = "us-east-1"

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.errors import OrchestratorError
+from demo.replay.world import FIXTURE_ACCOUNT, FIXTURE_REGION
 from emulator import arns
-from emulator.demo_replay_world import FIXTURE_ACCOUNT, FIXTURE_REGION
 
 VAULT_NAME_FIELD = "backupVaultName"
 

@@ -1,4 +1,4 @@
-"""Lambda, played in-process: SQS event sources polled and delivered to the real handler code.
+"""The local Lambda runtime: SQS event sources polled and delivered to the real handler code.
 
 What the runtime does is what the Lambda service does for a function with an SQS event source
 (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html): receive up to BatchSize messages,
@@ -8,6 +8,9 @@ their visibility timeout has passed — here, when the runner says time has pass
 (``release_failed``), because the simulated clock is far faster than SQS's wall clock. A record
 whose handler changed its visibility (the tracking's backoff, at most 15 minutes by default) waits
 for the same release: the demo's day releases once per step (an hour), its drain once per round.
+
+The functions come from a ``Deployment`` (the demo reads them from template.yaml, ``demo.stack``):
+each ``FunctionSpec`` names its handler, environment and event sources.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Any, TextIO
+from typing import Any, Generic, Protocol, TextIO, TypeVar
 from unittest import mock
 
 import boto3
@@ -35,7 +38,7 @@ from botocore.config import Config
 
 import adapters.clock
 import emulator
-from emulator.demo_stack import DemoStack, FunctionSpec, QueueSource
+from localrun.invocation import LambdaContext, failed_message_ids, scheduled_event, sqs_record
 
 # Moto answers at once and never throttles SQS: one attempt is all the runner needs.
 _SQS_CONFIG = Config(retries={"total_max_attempts": 1})
@@ -68,26 +71,49 @@ HANDLER_OUTPUT = _HandlerOutput()
 
 
 @dataclass(frozen=True, slots=True)
-class LambdaContext:
-    """The attributes of the Lambda context object that Powertools and handlers read."""
+class QueueSource:
+    """An SQS event source mapping of a function (SAM ``Events: {Type: SQS}``)."""
 
-    function_name: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int
-    aws_request_id: str
-    function_version: str = "$LATEST"
-    timeout_millis: int = 60_000
+    event_id: str
+    queue_url: str
+    queue_arn: str
+    batch_size: int
+    reports_failures: bool  # FunctionResponseTypes: [ReportBatchItemFailures]
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSource:
+    event_id: str
+    expression: str
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSpec:
+    logical_id: str
+    name: str
+    arn: str
+    handler: str  # "handlers.copy_handler.lambda_handler"
+    environment: dict[str, str]
+    memory_mb: int
+    timeout_seconds: int
+    queues: tuple[QueueSource, ...] = ()
+    schedules: tuple[ScheduleSource, ...] = ()
+
+
+class Deployment(Protocol):
+    """The functions the runtime plays, and where they are deployed."""
 
     @property
-    def log_group_name(self) -> str:
-        return f"/aws/lambda/{self.function_name}"
+    def functions(self) -> dict[str, FunctionSpec]: ...
 
     @property
-    def log_stream_name(self) -> str:
-        return "emulated"
+    def stack_name(self) -> str: ...
 
-    def get_remaining_time_in_millis(self) -> int:
-        return self.timeout_millis
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def account(self) -> str: ...
 
 
 @dataclass(slots=True)
@@ -120,10 +146,13 @@ class _SkippedBackoff:
         self._stats.backoff_seconds += seconds
 
 
-class LambdaRuntime:
+D = TypeVar("D", bound=Deployment)
+
+
+class LambdaRuntime(Generic[D]):
     """Runs the stack's functions in this process; use as a context manager."""
 
-    def __init__(self, stack: DemoStack, *, log: TextIO | None = None) -> None:
+    def __init__(self, stack: D, *, log: TextIO | None = None) -> None:
         self.stack = stack
         self.stats = InvocationStats()
         self._log = log
@@ -133,7 +162,7 @@ class LambdaRuntime:
         self._waiting: dict[str, list[str]] = {}  # queue URL -> receipt handles of failed records
         self._exit = contextlib.ExitStack()
 
-    def __enter__(self) -> LambdaRuntime:
+    def __enter__(self) -> LambdaRuntime[D]:
         self._saved_environment = dict(os.environ)
         HANDLER_OUTPUT.target = self._log
         self._exit.enter_context(warnings.catch_warnings())
@@ -179,7 +208,12 @@ class LambdaRuntime:
     def invoke_scheduled(self, spec: FunctionSpec, now: datetime) -> None:
         """One timer firing of each Schedule event source, as EventBridge Scheduler sends it."""
         for source in spec.schedules:
-            event = scheduled_event(self.stack, spec, source.event_id, now)
+            event = scheduled_event(
+                account=self.stack.account,
+                region=self.stack.region,
+                rule_name=f"{self.stack.stack_name}-{spec.logical_id}-{source.event_id}",
+                now=now,
+            )
             self._guarded(spec, functools.partial(self.invoke, spec, event))
 
     def _load(self, spec: FunctionSpec) -> Callable[..., Any]:
@@ -229,7 +263,9 @@ class LambdaRuntime:
     def pump_all(self) -> int:
         """Deliver every visible message of every SQS event source; return how many records."""
         return sum(
-            self.pump(spec, source) for spec in self.stack.queue_functions for source in spec.queues
+            self.pump(spec, source)
+            for spec in self.stack.functions.values()
+            for source in spec.queues
         )
 
     def pump(self, spec: FunctionSpec, source: QueueSource) -> int:
@@ -272,9 +308,16 @@ class LambdaRuntime:
     def _deliver(
         self, spec: FunctionSpec, source: QueueSource, messages: list[dict[str, Any]]
     ) -> None:
-        event = {"Records": [sqs_record(m, source, self.stack.region) for m in messages]}
-        succeeded, response = self._guarded(spec, functools.partial(self.invoke, spec, event))
-        failed_ids = failed_message_ids(response, messages, source, errored=not succeeded)
+        records = [sqs_record(m, source.queue_arn, self.stack.region) for m in messages]
+        succeeded, response = self._guarded(
+            spec, functools.partial(self.invoke, spec, {"Records": records})
+        )
+        failed_ids = failed_message_ids(
+            response,
+            (m["MessageId"] for m in messages),
+            errored=not succeeded,
+            reports_failures=source.reports_failures,
+        )
         self.stats.records[spec.logical_id] += len(messages)
         self.stats.failed_records[spec.logical_id] += len(failed_ids)
         done = [m for m in messages if m["MessageId"] not in failed_ids]
@@ -288,67 +331,6 @@ class LambdaRuntime:
         failed = [m["ReceiptHandle"] for m in messages if m["MessageId"] in failed_ids]
         if failed:
             self._waiting.setdefault(source.queue_url, []).extend(failed)
-
-
-def failed_message_ids(
-    response: Any, messages: list[dict[str, Any]], source: QueueSource, *, errored: bool
-) -> set[str]:
-    """Lambda's rule: an error fails the batch; otherwise only the reported items fail."""
-    every = {m["MessageId"] for m in messages}
-    if errored:
-        return every
-    if not source.reports_failures:
-        return set()
-    failures = (response or {}).get("batchItemFailures") or []
-    return {str(item["itemIdentifier"]) for item in failures} & every
-
-
-def sqs_record(message: dict[str, Any], source: QueueSource, region: str) -> dict[str, Any]:
-    """One record of an SQS event, in the shape Lambda delivers (with-sqs.html)."""
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": dict(message.get("Attributes", {})),
-        "messageAttributes": {
-            name: _lambda_message_attribute(value)
-            for name, value in message.get("MessageAttributes", {}).items()
-        },
-        "md5OfBody": message["MD5OfBody"],
-        "eventSource": "aws:sqs",
-        "eventSourceARN": source.queue_arn,
-        "awsRegion": region,
-    }
-
-
-def _lambda_message_attribute(value: dict[str, Any]) -> dict[str, Any]:
-    """SQS's MessageAttributeValue as Lambda spells it in an event record."""
-    return {
-        "stringValue": value.get("StringValue"),
-        "binaryValue": value.get("BinaryValue"),
-        "stringListValues": value.get("StringListValues", []),
-        "binaryListValues": value.get("BinaryListValues", []),
-        "dataType": value["DataType"],
-    }
-
-
-def scheduled_event(
-    stack: DemoStack, spec: FunctionSpec, event_id: str, now: datetime
-) -> dict[str, Any]:
-    """The event a schedule rule sends to its target (EventBridge "Scheduled Event" shape,
-    eventbridge/latest/userguide/eb-run-lambda-schedule.html)."""
-    rule = f"{stack.stack_name}-{spec.logical_id}-{event_id}"
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": stack.account,
-        "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": stack.region,
-        "resources": [f"arn:aws:events:{stack.region}:{stack.account}:rule/{rule}"],
-        "detail": {},
-    }
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

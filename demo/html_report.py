@@ -1,4 +1,4 @@
-"""The demo's report as the offline copy-status page (``python -m emulator.demo --html FILE``).
+"""The demo's report as the offline copy-status page (``python -m demo --html FILE``).
 
 Where each recovery point stands is judged from its ledger entries by the reconciler's own rule
 (``core.coverage.judge``), so the coverage figures are the ones the dashboard's ``Coverage``
@@ -18,7 +18,7 @@ from copyctl.html_model import CopyRow, CoverageRow, StatusPicture, UnprotectedP
 from copyctl.html_report import render_html
 from core.coverage import NO_TARGET, Standing, judge
 from core.ledger_states import LedgerEntry, LedgerState
-from emulator.demo_report import CopyStatusRow, Report
+from demo.report import CopyStatusRow, Report
 
 ALARM_PARAMETER = "OldestUnprotectedAlarmHours"
 
@@ -48,7 +48,7 @@ def demo_picture(report: Report, *, title: str, alarm_hours: float | None) -> St
     judged = [_judge(point) for point in report.recovery_points]
     return StatusPicture(
         title=title,
-        source=f"python -m emulator.demo: one simulated day {run.get('start', '?')} -> "
+        source=f"python -m demo: one simulated day {run.get('start', '?')} -> "
         f"{run.get('end', '?')}, {run.get('resources', '?')} resources, "
         f"seed {run.get('seed', '?')}, faults {run.get('faults', 'none')}",
         generated_at=end or datetime.now().astimezone(),

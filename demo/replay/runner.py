@@ -1,13 +1,14 @@
-"""``copyctl demo --events``: chosen event files replayed through template.yaml on the emulator.
+"""``python -m demo --events`` (and ``copyctl demo --events``): chosen event files replayed
+through template.yaml on the emulator.
 
 The offline equivalent of ``sam local invoke``, with the rest of AWS around the function: the
-template is provisioned in the events' account and Region (``demo_replay_world``), the recovery
+template is provisioned in the events' account and Region (``demo.replay.world``), the recovery
 points each event names are seeded, and each event is put on the default event bus as AWS Backup
 puts it there, so the template's rules route it to the queues and the demo's Lambda runtime
-(``demo_lambda``) delivers it as Lambda would. An SQS batch file is delivered to the copy
+(``localrun.runtime``) delivers it as Lambda would. An SQS batch file is delivered to the copy
 function as Lambda delivers a batch. An event that reaches no copy function is also given to
 the copy function directly, as ``sam local invoke CopyFunction -e FILE`` would. Then the copy
-jobs run to the end and are tracked (``demo_day.run_day`` with no time passing), and what changed
+jobs run to the end and are tracked (``demo.day.run_day`` with no time passing), and what changed
 is read back: the ledger as the copy function left it (its decision) and at the end, the copy
 jobs, and the records parked in the dead-letter queues.
 
@@ -30,9 +31,8 @@ import boto3
 from moto.events.models import events_backends
 
 import emulator
-from emulator.demo_day import run_day
-from emulator.demo_lambda import LambdaRuntime
-from emulator.demo_replay_events import (
+from demo.day import run_day
+from demo.replay.events import (
     decoded_body,
     event_time,
     event_vault_name,
@@ -42,13 +42,14 @@ from emulator.demo_replay_events import (
     rewrite_batch,
     rewrite_vaults,
 )
-from emulator.demo_replay_observe import Observer
-from emulator.demo_replay_render import render_text
-from emulator.demo_replay_report import NOT_ROUTED, ItemReport, ReplayReport, attribute
-from emulator.demo_replay_seed import seed_named_recovery_points, unknown_copy_job
-from emulator.demo_replay_world import ReplayOptions, ReplayWorld, provision_world
-from emulator.demo_run import copy_settings, demo_session
-from emulator.demo_stack import FunctionSpec
+from demo.replay.observe import Observer
+from demo.replay.render import render_text
+from demo.replay.report import NOT_ROUTED, ItemReport, ReplayReport, attribute
+from demo.replay.seed import seed_named_recovery_points, unknown_copy_job
+from demo.replay.world import ReplayOptions, ReplayWorld, provision_world
+from demo.run import copy_settings, demo_session
+from demo.stack import DemoStack
+from localrun.runtime import FunctionSpec, LambdaRuntime
 
 __all__ = [
     "NOT_ROUTED",
@@ -93,25 +94,32 @@ def run(
     events: Sequence[tuple[str, Any]],
     *,
     options: ReplayOptions,
-    as_json: bool,
+    json_to: Path | str | None,
     out: TextIO,
     log_path: Path | None = None,
 ) -> int:
-    """``copyctl demo --events``: replay, print, and exit 1 unless the run was healthy."""
+    """``python -m demo --events``: replay, print (as JSON when ``json_to`` is "-"; also into
+    the file ``json_to`` names), and exit 1 unless the run was healthy."""
     account, region = events_home([document for _, document in events])
     log_file = log_path.open("w", encoding="utf-8") if log_path else nullcontext()
     with log_file as log, replay_session(account, region):
         report = replay_events(events, options, log=log)
-    if as_json:
+    if json_to == "-":
         json.dump(report.as_dict(), out, indent=2)
         out.write("\n")
     else:
         out.write(render_text(report))
+    if isinstance(json_to, Path):
+        json_to.parent.mkdir(parents=True, exist_ok=True)
+        json_to.write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
+        out.write(f"\nJSON report written to {json_to}\n")
     return 0 if report.healthy else 1
 
 
 class _Replay:
-    def __init__(self, world: ReplayWorld, runtime: LambdaRuntime, log: TextIO | None) -> None:
+    def __init__(
+        self, world: ReplayWorld, runtime: LambdaRuntime[DemoStack], log: TextIO | None
+    ) -> None:
         self.world, self.runtime, self.log = world, runtime, log
         self.observer = Observer(world)
         self.last = self.observer.snapshot()
@@ -182,7 +190,7 @@ class _Replay:
         rules = [
             rule
             for rule in backend.describe_event_bus("default").rules.values()
-            if not rule.scheduled_expression and rule.event_pattern.matches_event(envelope)
+            if not rule.scheduled_expression and rule.event_pattern.matches_event(envelope)  # type: ignore[arg-type]
         ]
         moment = event_time(event)
         entry = {
@@ -295,7 +303,7 @@ def _describe(event: Any) -> str:
     if not isinstance(event, dict):
         return "not an event (a JSON object is expected)"
     detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
-    words = [str(event.get("detail-type", "?")), str(detail.get("state", "")).strip()]
+    words = [str(event.get("detail-type", "?")), str(detail.get("state", "")).strip()]  # type: ignore[union-attr]
     vault = event_vault_name(event)
     return " ".join(w for w in words if w) + (f", vault {vault}" if vault else "")
 
