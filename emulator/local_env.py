@@ -28,8 +28,8 @@ from botocore.config import Config
 from emulator import arns
 from emulator.cloudformation import intrinsics as cfn_eval
 from emulator.cloudformation import reader as cfn_yaml
-from emulator.events import BACKUP_JOB_STATE_CHANGE, COPY_JOB_STATE_CHANGE
 from emulator.cloudformation.provision import _parameter_values, with_globals
+from emulator.events import BACKUP_JOB_STATE_CHANGE, COPY_JOB_STATE_CHANGE
 from emulator.remote import EmulatorClient
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+
 import emulator
 from tests.emulator.emulator_testkit import ROLE_ARN, Vaults
 

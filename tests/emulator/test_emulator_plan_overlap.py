@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from emulator_testkit import NO_RETRIES, ROLE_ARN, Vaults
 
 import emulator
-from emulator.provision import from_template
+from emulator.cloudformation.provision import from_template
+from tests.emulator.emulator_testkit import NO_RETRIES, ROLE_ARN, Vaults
 
 PROJECT_TEMPLATE = Path(__file__).parents[2] / "template.yaml"
 EFS = "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-1"

@@ -43,7 +43,7 @@ _PIN = re.compile(r"^([A-Za-z0-9_.\-]+)(\[[^\]]*\])?==([^\s;#]+)")
 
 def pins(path: Path) -> dict[str, str]:
     """Canonical name -> exact version of every ``name==version`` line."""
-    found = {}
+    found: dict[str, str] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         match = _PIN.match(line.strip())
         if match:
@@ -53,7 +53,7 @@ def pins(path: Path) -> dict[str, str]:
 
 def runtime_requirements(name: str, extras: set[str]) -> set[str]:
     """What the installed distribution ``name`` requires on the Lambda runtime."""
-    needed = set()
+    needed: set[str] = set()
     for text in metadata.requires(name) or []:
         requirement = Requirement(text)
         applies = requirement.marker is None or any(

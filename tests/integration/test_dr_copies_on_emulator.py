@@ -23,9 +23,8 @@ from botocore.config import Config
 from moto import mock_aws
 
 import emulator
-from localrun.runtime import LambdaRuntime
 from demo.stack import DemoStack, provision_stack
-from localrun.runtime import FunctionSpec
+from localrun.runtime import FunctionSpec, LambdaRuntime
 
 TEMPLATE = Path(__file__).parents[2] / "template.yaml"
 PRIMARY_REGION, DR_REGION = "us-east-1", "us-west-2"

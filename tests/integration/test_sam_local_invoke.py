@@ -97,7 +97,7 @@ def sam_environment(function: str, env_vars: dict[str, Any] | None) -> dict[str,
     stacks, _ = SamLocalStackProvider.get_stacks(str(TEMPLATE))
     provider = SamFunctionProvider(stacks)
     runner = LocalLambdaRunner(
-        local_runtime=None,  # type: ignore[arg-type] - no container is started
+        local_runtime=None,  # no container is started
         function_provider=provider,
         cwd=str(REPOSITORY),
         real_path=str(REPOSITORY),
