@@ -114,8 +114,12 @@ def test_given_daily_copies_into_the_dr_vault_when_delivered_then_each_gets_one_
     into_dr = {job["ResourceArn"]: job for job in copy_jobs_into(world, dr_vault)}
     assert set(into_dr) == {ebs, aurora}
     assert {job["State"] for job in into_dr.values()} == {"COMPLETED"}
-    primary_plan = world.primary.provisioned.attribute("MainBackupPlan", "BackupPlanId")
-    assert {job["CreatedBy"]["BackupPlanId"] for job in into_dr.values()} == {primary_plan}
+    # (the main plan backs up EBS, the RDS plan the Aurora cluster: both are the primary's)
+    plans = {
+        arn: world.primary.provisioned.attribute(plan, "BackupPlanId")
+        for arn, plan in ((ebs, "MainBackupPlan"), (aurora, "RdsBackupPlan"))
+    }
+    assert {arn: job["CreatedBy"]["BackupPlanId"] for arn, job in into_dr.items()} == plans
     # When the DR stack's copy queue is delivered to its copy function (once per event, and
     # twice per copy when both Regions' buses receive it)
     spec = copy_function(world.dr)
