@@ -19,10 +19,10 @@ from typing import Any
 from adapters.sessions import AwsClients
 from bench.batches import canned_aws
 from bench.results import Result
-from core.config import load_settings
-from core.examine import Mode
-from core.reconcile import Reconciler, RunRequest
-from core.reconcile_settings import ReconcileSettings
+from core.kernel.config import load_settings
+from core.reconcile.examine import Mode
+from core.reconcile.reconciler import Reconciler, RunRequest
+from core.reconcile.settings import ReconcileSettings
 from handlers.reconcile_wiring import build_reconciler
 from localrun.canned_aws import CannedAws
 from localrun.samples import ACCOUNT, LAG_VAULT_ARN, REGION, SETTINGS_ENV, SOURCE_VAULTS

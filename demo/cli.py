@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from core.errors import OrchestratorError
+from core.kernel.errors import OrchestratorError
 from demo.defaults import (
     DEFAULT_RESOURCES,
     DEFAULT_SEED,

@@ -1,7 +1,7 @@
 """The demo's report as the offline copy-status page (``python -m demo --html FILE``).
 
 Where each recovery point stands is judged from its ledger entries by the reconciler's own rule
-(``core.coverage.judge``), so the coverage figures are the ones the dashboard's ``Coverage``
+(``core.reconcile.coverage.judge``), so the coverage figures are the dashboard's ``Coverage``
 metric will show; copies by outcome are the demo's copy-status rows (AWS Backup's copy jobs and
 the ledger).
 """
@@ -16,8 +16,8 @@ from typing import Any
 
 from copyctl.html_model import CopyRow, CoverageRow, StatusPicture, UnprotectedPoint
 from copyctl.html_report import render_html
-from core.coverage import NO_TARGET, Standing, judge
-from core.ledger_states import LedgerEntry, LedgerState
+from core.kernel.ledger_states import LedgerEntry, LedgerState
+from core.reconcile.coverage import NO_TARGET, Standing, judge
 from demo.report import CopyStatusRow, Report
 
 ALARM_PARAMETER = "OldestUnprotectedAlarmHours"

@@ -17,10 +17,10 @@ import boto3
 from botocore.config import Config
 
 from adapters.ledger import NO_DESTINATION, entry_from_item
-from core.config import Settings
-from core.coverage import NO_TARGET
-from core.ledger_states import LedgerEntry, LedgerState
-from core.retries import route_for_vault
+from core.kernel.config import Settings
+from core.kernel.ledger_states import LedgerEntry, LedgerState
+from core.reconcile.coverage import NO_TARGET
+from core.tracking.next_attempt import route_for_vault
 
 _NO_RETRIES = Config(retries={"total_max_attempts": 1})
 _LIVE_COPY_STATES = frozenset({"CREATED", "RUNNING", "COMPLETED", "PARTIAL"})

@@ -19,7 +19,7 @@ import boto3
 from moto import mock_aws
 
 import emulator
-from core.config import Settings, load_settings
+from core.kernel.config import Settings, load_settings
 from demo.day import DayRun, run_day
 from demo.defaults import (
     DEFAULT_RESOURCES,

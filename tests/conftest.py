@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from core.config import Settings, load_settings
+from core.kernel.config import Settings, load_settings
 from tests.samples import REGION, SETTINGS_ENV, read_event
 
 

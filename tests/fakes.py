@@ -1,9 +1,10 @@
 """Small in-memory doubles of the ports, and builders for the domain values the tests feed them.
 
 ``FakeBackup`` counts calls under the AWS API names the real adapter would make, so a test can
-assert what a decision costs. ``FakeLedger`` keeps the ledger's rules (``core.ledger_states`` and
-the claim and reopen rules of ``adapters.ledger``); ``tests/contract/test_ledger_adapter.py`` runs
-the same behaviour tests against it and against DynamoDB, so the two cannot drift apart.
+assert what a decision costs. ``FakeLedger`` keeps the ledger's rules
+(``core.kernel.ledger_states`` and the claim and reopen rules of ``adapters.ledger``);
+``tests/contract/test_ledger_adapter.py`` runs the same behaviour tests against it and against
+DynamoDB, so the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.config import Settings, load_settings
-from core.ledger_states import CLAIM_LEASE, LedgerEntry, LedgerState, can_transition
-from core.models import (
+from core.kernel.config import Settings, load_settings
+from core.kernel.lag_plans import PlanIdentity
+from core.kernel.ledger_states import CLAIM_LEASE, LedgerEntry, LedgerState, can_transition
+from core.kernel.models import (
     Decision,
     Origin,
     RecoveryPointEvent,
@@ -25,7 +27,6 @@ from core.models import (
     StartCopyJobRequest,
     StorageClass,
 )
-from core.plans import PlanIdentity
 from tests.samples import (
     ACCOUNT,
     LAG_PLAN_ID,

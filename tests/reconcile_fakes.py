@@ -12,16 +12,16 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.config import Settings
-from core.copy_jobs import CopyJobFacts, CopyJobUpdate
-from core.errors import PermanentError
-from core.examine import RecoveryPointExaminer
-from core.key_alerts import AlertPathRisk, KeyRiskAlert
-from core.ledger_states import LedgerEntry, LedgerState
-from core.protect import CopyService
-from core.reconcile import Reconciler, SavedPass
-from core.reconcile_cursor import ReconcileCursor
-from core.recovery_points import ListedRecoveryPoint, RecoveryPointPage
+from core.copying.copy_service import CopyService
+from core.kernel.config import Settings
+from core.kernel.copy_jobs import CopyJobFacts, CopyJobUpdate
+from core.kernel.errors import PermanentError
+from core.kernel.ledger_states import LedgerEntry, LedgerState
+from core.kernel.recovery_points import ListedRecoveryPoint, RecoveryPointPage
+from core.key_guard.alerts import AlertPathRisk, KeyRiskAlert
+from core.reconcile.cursor import ReconcileCursor
+from core.reconcile.examine import RecoveryPointExaminer
+from core.reconcile.reconciler import Reconciler, SavedPass
 from tests.fakes import FakeLedger
 from tests.samples import ACCOUNT, LAG_PLAN_ID, REGION, vault_arn
 from tests.tracking_fakes import FakeTrackingBackup, copy_job_facts, copy_update

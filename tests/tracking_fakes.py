@@ -11,10 +11,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.alerts import Alert
-from core.copy_events import parse_copy_job_update
-from core.copy_jobs import CopyJobFacts, CopyJobUpdate, KeyManager, RecoveryPointKey, VaultRetention
-from core.models import StartCopyJobRequest
+from core.kernel.alerts import Alert
+from core.kernel.copy_jobs import (
+    CopyJobFacts,
+    CopyJobUpdate,
+    KeyManager,
+    RecoveryPointKey,
+    VaultRetention,
+)
+from core.kernel.models import StartCopyJobRequest
+from core.tracking.copy_job_events import parse_copy_job_update
 from tests.fakes import FakeBackup
 from tests.samples import ACCOUNT, REGION, read_event
 

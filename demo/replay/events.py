@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from core.errors import OrchestratorError
+from core.kernel.errors import OrchestratorError
 from demo.replay.world import FIXTURE_ACCOUNT, FIXTURE_REGION
 from emulator import arns
 
@@ -102,7 +102,7 @@ def named_recovery_points(event: Any) -> frozenset[str]:
 
 def ledger_keys(event: Any) -> frozenset[str]:
     """The ``RecoveryPointArn`` keys the ledger may file the event under: the recovery points it
-    names, or ``job:<job id>`` for a skip of an event that names none (core.decision)."""
+    names, or ``job:<job id>`` for a skip of an event that names none (core.copying.decision)."""
     keys = set(named_recovery_points(event))
     detail = event.get("detail") if isinstance(event, dict) else None
     if isinstance(detail, dict):

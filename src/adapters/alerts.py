@@ -7,15 +7,9 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from adapters.aws_errors import error_code, translated
-from core.alerts import Alert, message, subject
-from core.backup_job_problems import (
-    ALERT_KIND,
-    BackupJobProblem,
-    problem_message,
-    problem_subject,
-)
-from core.errors import PermanentError
-from core.key_alerts import (
+from core.kernel.alerts import Alert, message, subject
+from core.kernel.errors import PermanentError
+from core.key_guard.alerts import (
     ALERT_PATH_AT_RISK,
     KEY_AT_RISK,
     SEVERITY,
@@ -25,6 +19,12 @@ from core.key_alerts import (
     alert_path_subject,
     key_risk_message,
     key_risk_subject,
+)
+from core.tracking.backup_job_problems import (
+    ALERT_KIND,
+    BackupJobProblem,
+    problem_message,
+    problem_subject,
 )
 
 if TYPE_CHECKING:

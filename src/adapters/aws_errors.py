@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
 
-from core.errors import PermanentError, RetryableError
+from core.kernel.errors import PermanentError, RetryableError
 
 # AWS Backup: LimitExceededException, ServiceUnavailableException and throttling are transient
 # (API_StartCopyJob.html, "Errors"); so is any 5xx.

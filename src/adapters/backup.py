@@ -7,10 +7,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from adapters.aws_errors import error_code, translated
-from core.copy_jobs import CopyJobFacts, RecoveryPointKey, VaultRetention
-from core.errors import PermanentError
-from core.models import RecoveryPointFacts, SourceLifecycle, StartCopyJobRequest, StorageClass
-from core.plans import PlanIdentity
+from core.kernel.copy_jobs import CopyJobFacts, RecoveryPointKey, VaultRetention
+from core.kernel.errors import PermanentError
+from core.kernel.lag_plans import PlanIdentity
+from core.kernel.models import (
+    RecoveryPointFacts,
+    SourceLifecycle,
+    StartCopyJobRequest,
+    StorageClass,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_backup import BackupClient

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from adapters.aws_errors import error_code, translated
-from core.copy_jobs import KeyManager
+from core.kernel.copy_jobs import KeyManager
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient

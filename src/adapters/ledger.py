@@ -2,7 +2,7 @@
 
 The conditions make a second copy of the same recovery point impossible even after the
 StartCopyJob idempotency window closes, and make every transition valid only from the states that
-may precede it (``core.ledger_states``), so duplicate and out-of-order events leave it correct.
+may precede it (``core.kernel.ledger_states``): duplicate and out-of-order events leave it correct.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from botocore.exceptions import ClientError
 
 from adapters.aws_errors import error_code, translated
 from adapters.clock import utc_now
-from core.copy_jobs import CopyJobUpdate, CopyResult
-from core.ledger_states import (
+from core.kernel.copy_jobs import CopyJobUpdate, CopyResult
+from core.kernel.ledger_states import (
     ALLOWED_PREDECESSORS,
     CLAIM_LEASE,
     IN_PROGRESS,
     LedgerEntry,
     LedgerState,
 )
-from core.models import Decision, RecoveryPointEvent
+from core.kernel.models import Decision, RecoveryPointEvent
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

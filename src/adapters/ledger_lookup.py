@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.aws_errors import translated
 from adapters.ledger import entry_from_item
-from core.ledger_states import LedgerEntry
+from core.kernel.ledger_states import LedgerEntry
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

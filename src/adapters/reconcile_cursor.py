@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from adapters.aws_errors import error_code, translated
-from core.coverage import Coverage
-from core.reconcile_cursor import ReconcileCursor
+from core.reconcile.coverage import Coverage
+from core.reconcile.cursor import ReconcileCursor
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

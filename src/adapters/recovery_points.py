@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from adapters.aws_errors import translated
-from core.recovery_points import ListedRecoveryPoint, RecoveryPointPage
+from core.kernel.recovery_points import ListedRecoveryPoint, RecoveryPointPage
 
 if TYPE_CHECKING:
     from mypy_boto3_backup import BackupClient

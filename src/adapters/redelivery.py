@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from adapters.aws_errors import translated
-from core.arns import parse_arn
+from core.kernel.arns import parse_arn
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

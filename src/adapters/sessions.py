@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 
 from adapters.aws_errors import translated
-from core.errors import PermanentError
+from core.kernel.errors import PermanentError
 
 if TYPE_CHECKING:
     from mypy_boto3_backup import BackupClient

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from copyctl import commands, demo_command, local_env, reconcile_commands
-from core.errors import OrchestratorError
+from core.kernel.errors import OrchestratorError
 
 
 def build_parser() -> argparse.ArgumentParser:

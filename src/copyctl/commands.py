@@ -13,12 +13,12 @@ from typing import Any, TextIO
 from adapters.request_validation import request_problems
 from copyctl.configuration import read_env_file, read_event_file
 from copyctl.offline import Assumptions, OfflineBackup
-from core.config import Settings, load_settings
-from core.errors import InvalidEventError, OrchestratorError
-from core.events import decode_body, parse_recovery_point_event
-from core.ledger_states import LedgerEntry, LedgerState
-from core.models import Decision, RecoveryPointEvent
-from core.protect import CopyService
+from core.copying.copy_service import CopyService
+from core.copying.recovery_point_events import decode_body, parse_recovery_point_event
+from core.kernel.config import Settings, load_settings
+from core.kernel.errors import InvalidEventError, OrchestratorError
+from core.kernel.ledger_states import LedgerEntry, LedgerState
+from core.kernel.models import Decision, RecoveryPointEvent
 
 
 def plan(args: argparse.Namespace, out: TextIO) -> int:

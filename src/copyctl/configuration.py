@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from adapters.sessions import Connection, stack_outputs
-from core.errors import ConfigError, InvalidEventError
+from core.kernel.errors import ConfigError, InvalidEventError
 
-# Every variable the reconciler reads (core.config, core.reconcile_settings, core.stuck).
+# Every variable the reconciler reads (core.kernel.config, core.reconcile.settings,
+# core.tracking.stuck_copies).
 VARIABLES = (
     "SOURCE_VAULT_NAMES",
     "LAG_VAULT_ARN",

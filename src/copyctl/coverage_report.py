@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from copyctl.html_page import duration
-from core.coverage import Action, Coverage, Finding, Standing
-from core.reconcile import RunOutcome, RunReport
-from core.stuck import is_stuck
+from core.reconcile.coverage import Action, Coverage, Finding, Standing
+from core.reconcile.reconciler import RunOutcome, RunReport
+from core.tracking.stuck_copies import is_stuck
 
 COLUMNS = (
     Standing.PROTECTED,

@@ -11,7 +11,7 @@ import argparse
 import importlib
 from typing import Protocol, TextIO, cast
 
-from core.errors import OrchestratorError
+from core.kernel.errors import OrchestratorError
 
 DEMO_CLI = "demo.cli"
 

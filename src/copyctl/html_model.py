@@ -1,6 +1,6 @@
 """What the offline copy-status report shows: one shape, filled by ``copyctl status`` and the demo.
 
-The names of the standings are the reconciler's (``core.coverage.Standing``), the names the
+The standings are named as the reconciler names them (``core.reconcile.coverage.Standing``), as the
 dashboard's ``Coverage`` metric reads; targets are the ledger's labels (lag, managed, override,
 none).
 """
@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from core.coverage import NO_TARGET, Standing
+from core.reconcile.coverage import NO_TARGET, Standing
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from copyctl import dashboard_guidance as guidance
 from copyctl import html_page as part
 from copyctl.html_charts import Bar, Marker, StackedRow, bar_chart, number, stacked_bar_chart
 from copyctl.html_model import CopyRow, StatusPicture, UnprotectedPoint
-from core.coverage import Standing
+from core.reconcile.coverage import Standing
 
 MAX_LISTED = 500  # unprotected points listed; copyctl status --json has them all
 _TONE = {

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO, cast
 
 from adapters.sessions import Connection, function_environments
-from core.errors import OrchestratorError
+from core.kernel.errors import OrchestratorError
 
 LOCAL_MODULE = "emulator.local_env"
 

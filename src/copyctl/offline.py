@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from core.models import (
+from core.kernel.lag_plans import PlanIdentity
+from core.kernel.models import (
     RecoveryPointEvent,
     RecoveryPointFacts,
     SourceLifecycle,
     StartCopyJobRequest,
     StorageClass,
 )
-from core.plans import PlanIdentity
 
 
 @dataclass(frozen=True, slots=True)

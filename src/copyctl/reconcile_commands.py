@@ -4,7 +4,7 @@ Both walk the source vaults with the reconciler's own code: ``status`` reads the
 ``reconcile --dry-run`` also decides (DescribeRecoveryPoint), ``reconcile`` copies and settles
 copy jobs that finished unnoticed, as the scheduled function does (without its cursor).
 ``--retry-failed`` adds what the scheduled function never does: a new attempt of every failed
-copy (``core.retry_failed``), once an operator has fixed its cause.
+copy (``core.operator_retry.retry_failed``), once an operator has fixed its cause.
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from copyctl.coverage_report import (
     reconcile_document,
 )
 from copyctl.status_html import write_status_html
-from core.config import Settings, load_settings
-from core.coverage import Action, Finding
-from core.errors import ConfigError, OrchestratorError, PermanentError
-from core.examine import Mode
-from core.reconcile import Reconciler, RunReport, RunRequest
-from core.reconcile_settings import load_reconcile_settings
+from core.kernel.config import Settings, load_settings
+from core.kernel.errors import ConfigError, OrchestratorError, PermanentError
+from core.reconcile.coverage import Action, Finding
+from core.reconcile.examine import Mode
+from core.reconcile.reconciler import Reconciler, RunReport, RunRequest
+from core.reconcile.settings import load_reconcile_settings
 from handlers.reconcile_wiring import build_reconciler
 
 

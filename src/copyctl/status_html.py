@@ -15,7 +15,7 @@ from typing import Any
 
 from copyctl.html_model import CopyRow, CoverageRow, StatusPicture, UnprotectedPoint
 from copyctl.html_report import render_html
-from core.coverage import NO_TARGET, Finding, Standing
+from core.reconcile.coverage import NO_TARGET, Finding, Standing
 
 # Where a started copy stands, as a CopyRow field.
 _COPY_OUTCOME = {

@@ -18,8 +18,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from core.errors import PermanentError
-from core.events import decode_body, parse_recovery_point_event
+from core.copying.recovery_point_events import decode_body, parse_recovery_point_event
+from core.kernel.errors import PermanentError
 from handlers.copy_wiring import copy_dependencies
 from handlers.observability import count_decision, count_rejection, logger, metrics, tracer
 

@@ -14,9 +14,9 @@ from adapters.backup import BackupGateway
 from adapters.kms import KmsKeys
 from adapters.ledger import DynamoLedger
 from adapters.parking import DeadLetterParking
-from core.config import Settings, load_settings
-from core.ports import ParkingPort
-from core.protect import CopyService
+from core.copying.copy_service import CopyService
+from core.kernel.config import Settings, load_settings
+from core.kernel.ports import ParkingPort
 
 
 @dataclass(frozen=True)

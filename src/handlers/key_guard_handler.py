@@ -11,9 +11,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from core.errors import InvalidEventError
-from core.key_events import parse_key_event
-from core.reconcile_settings import deadline_for
+from core.kernel.errors import InvalidEventError
+from core.key_guard.kms_events import parse_key_event
+from core.reconcile.settings import deadline_for
 from handlers.observability import count_key_event, count_rejection, logger, metrics, tracer
 from handlers.reconcile_wiring import key_guard_dependencies
 

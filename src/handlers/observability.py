@@ -19,8 +19,8 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.shared.constants import TRACER_DISABLED_ENV
 from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 
-from core.coverage import Coverage
-from core.models import Decision
+from core.kernel.models import Decision
+from core.reconcile.coverage import Coverage
 
 NAMESPACE = "BackupCopyOrchestrator"
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from core.errors import RetryableError
-from core.examine import Mode
-from core.reconcile import RunOutcome, RunRequest
-from core.reconcile_settings import deadline_for
+from core.kernel.errors import RetryableError
+from core.reconcile.examine import Mode
+from core.reconcile.reconciler import RunOutcome, RunRequest
+from core.reconcile.settings import deadline_for
 from handlers.observability import (
     count_reconcile_run,
     logger,

@@ -21,18 +21,18 @@ from adapters.ledger_lookup import DynamoLedgerLookup
 from adapters.reconcile_cursor import DynamoCursorStore
 from adapters.recovery_points import BackupVaultKeys, RecoveryPointLister
 from adapters.sessions import AwsClients
-from core.alert_path import load_alert_path_settings
-from core.config import Settings, load_settings
-from core.errors import ConfigError
-from core.examine import RecoveryPointExaminer
-from core.key_guard import KeyGuard
-from core.key_verification import KeyVerifier
-from core.protect import RecoveryPointCopier
-from core.reconcile import Reconciler, SavedPass
-from core.reconcile_settings import ReconcileSettings, load_reconcile_settings
-from core.retry_failed import FailedCopyRetrier
-from core.stuck import StuckCopyReporter
-from core.tracking import TrackingService
+from core.copying.copy_service import RecoveryPointCopier
+from core.kernel.config import Settings, load_settings
+from core.kernel.errors import ConfigError
+from core.key_guard.alert_path import load_alert_path_settings
+from core.key_guard.guard import KeyGuard
+from core.operator_retry.retry_failed import FailedCopyRetrier
+from core.reconcile.examine import RecoveryPointExaminer
+from core.reconcile.reconciler import Reconciler, SavedPass
+from core.reconcile.settings import ReconcileSettings, load_reconcile_settings
+from core.tracking.key_verification import KeyVerifier
+from core.tracking.stuck_copies import StuckCopyReporter
+from core.tracking.tracking_service import TrackingService
 
 Clock = Callable[[], datetime]
 

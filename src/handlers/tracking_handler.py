@@ -4,9 +4,9 @@ source vault, rule ``BackupJobProblemRule``) → one alert each.
 
 Retryable errors fail only their own record (partial batch response), so SQS redelivers it;
 permanent ones are parked in the DLQ with their reason and never block the batch.
-A transient copy failure whose retry backs off (``core.backoff``) is no error: its message is
-hidden for the delay (ChangeMessageVisibility) and reported in ``batchItemFailures`` so SQS
-delivers it again then, without failing the invocation when the whole batch waits.
+A transient copy failure whose retry backs off (``core.kernel.retry_delay``) is no error: its
+message is hidden for the delay (ChangeMessageVisibility) and reported in ``batchItemFailures``
+so SQS delivers it again then, without failing the invocation when the whole batch waits.
 A bare EventBridge event is accepted too, so `sam local invoke -e events/copy-job-…` works; it
 has no queue to wait in, so its retry starts at once.
 """
@@ -25,12 +25,12 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from core.backoff import Delivery
-from core.backup_job_problems import is_backup_job_event, parse_backup_job_problem
-from core.copy_events import parse_copy_job_update
-from core.errors import OrchestratorError, PermanentError
-from core.events import decode_body
-from core.tracking import TrackingOutcome
+from core.copying.recovery_point_events import decode_body
+from core.kernel.errors import OrchestratorError, PermanentError
+from core.kernel.retry_delay import Delivery
+from core.tracking.backup_job_problems import is_backup_job_event, parse_backup_job_problem
+from core.tracking.copy_job_events import parse_copy_job_update
+from core.tracking.tracking_service import TrackingOutcome
 from handlers.observability import (
     count_backup_problem,
     count_copy_failure,

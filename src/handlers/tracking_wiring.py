@@ -13,12 +13,12 @@ from adapters.kms import KmsKeys
 from adapters.ledger import DynamoLedger
 from adapters.parking import DeadLetterParking
 from adapters.redelivery import QueueRedelivery
-from core.config import Settings, load_settings
-from core.errors import ConfigError
-from core.key_verification import KeyVerifier
-from core.ports import ParkingPort
-from core.protect import CopyService
-from core.tracking import TrackingService
+from core.copying.copy_service import CopyService
+from core.kernel.config import Settings, load_settings
+from core.kernel.errors import ConfigError
+from core.kernel.ports import ParkingPort
+from core.tracking.key_verification import KeyVerifier
+from core.tracking.tracking_service import TrackingService
 
 
 @dataclass(frozen=True)

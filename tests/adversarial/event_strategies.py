@@ -1,8 +1,9 @@
 """Hypothesis strategies: well-formed EventBridge events, and bodies that are certainly malformed.
 
 A malformed body is either not an aws.backup event at all (any text, any JSON), or a well-formed
-event with one field broken in a way the documented shape forbids (``core.events``,
-``core.copy_events``): such a record must be parked with a reason, never retried, never crash.
+event with one field broken in a way the documented shape forbids
+(``core.copying.recovery_point_events``, ``core.tracking.copy_job_events``): such a record must
+be parked with a reason, never retried, never crash.
 """
 
 from __future__ import annotations

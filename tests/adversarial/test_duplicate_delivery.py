@@ -49,7 +49,7 @@ def without_idempotency_tokens(client: Any) -> None:
 
 
 # The claim (adapters.ledger.DynamoLedger.claim) lets the same attempt be claimed again only after
-# its lease (core.ledger_states.CLAIM_LEASE), so a delivery that died between its claim and
+# its lease (core.kernel.ledger_states.CLAIM_LEASE), so a delivery that died between its claim and
 # StartCopyJob can resume while concurrent duplicates are refused: without the IdempotencyToken,
 # the ledger alone keeps them to one copy job.
 

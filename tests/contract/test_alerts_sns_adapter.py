@@ -10,10 +10,9 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from adapters.alerts import SnsAlerts
-from core.alerts import Alert, AlertKind, message, subject
-from core.coverage import Coverage
-from core.errors import PermanentError, RetryableError
-from core.key_alerts import (
+from core.kernel.alerts import Alert, AlertKind, message, subject
+from core.kernel.errors import PermanentError, RetryableError
+from core.key_guard.alerts import (
     AlertPathRisk,
     KeyRiskAlert,
     alert_path_message,
@@ -21,7 +20,8 @@ from core.key_alerts import (
     key_risk_message,
     key_risk_subject,
 )
-from core.key_events import parse_key_event
+from core.key_guard.kms_events import parse_key_event
+from core.reconcile.coverage import Coverage
 from tests.samples import LAG_VAULT_ARN, REGION, read_event
 
 TOPIC = "arn:aws:sns:us-east-1:111122223333:backup-copy-alerts"

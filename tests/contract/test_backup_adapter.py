@@ -18,19 +18,19 @@ from botocore.validate import ParamValidator
 
 from adapters.aws_errors import translated
 from adapters.backup import BackupGateway
-from core.config import Settings
-from core.decision import fallback_to_managed
-from core.errors import InvalidEventError, PermanentError, RetryableError
-from core.events import parse_recovery_point_event
-from core.models import (
+from core.copying.copy_service import CopyService
+from core.copying.decision import fallback_to_managed
+from core.copying.recovery_point_events import parse_recovery_point_event
+from core.kernel.config import Settings
+from core.kernel.errors import InvalidEventError, PermanentError, RetryableError
+from core.kernel.lag_plans import PlanIdentity
+from core.kernel.models import (
     CopyLifecycle,
     RecoveryPointEvent,
     SourceLifecycle,
     StartCopyJobRequest,
     StorageClass,
 )
-from core.plans import PlanIdentity
-from core.protect import CopyService
 from tests.fakes import EBS_SNAPSHOT, FakeBackup, FakeLedger
 from tests.samples import (
     ACCOUNT,

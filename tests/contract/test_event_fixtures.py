@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from core.config import Settings
-from core.errors import InvalidEventError
-from core.events import parse_recovery_point_event
-from core.models import Decision
-from core.protect import CopyService
+from core.copying.copy_service import CopyService
+from core.copying.recovery_point_events import parse_recovery_point_event
+from core.kernel.config import Settings
+from core.kernel.errors import InvalidEventError
+from core.kernel.models import Decision
 from tests.contract.event_shapes import eventbridge_problems, sqs_problems
 from tests.fakes import FakeBackup, FakeLedger
 from tests.samples import Expectation, event_file_names, read_event, readme_expectations

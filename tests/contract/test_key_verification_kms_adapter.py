@@ -10,8 +10,8 @@ import pytest
 from botocore.stub import Stubber
 
 from adapters.kms import KmsKeys
-from core.copy_jobs import KeyManager
-from core.errors import RetryableError
+from core.kernel.copy_jobs import KeyManager
+from core.kernel.errors import RetryableError
 from tests.samples import REGION
 from tests.tracking_fakes import AWS_BACKUP_KEY, AWS_OWNED_KEY, CUSTOMER_KEY
 

@@ -15,12 +15,12 @@ import pytest
 from moto import mock_aws
 
 from adapters.ledger import COPY_RETENTION_MARGIN, SKIP_RETENTION, DynamoLedger
-from core.config import Settings
-from core.decision import decide, screen_event
-from core.errors import PermanentError
-from core.ledger_states import CLAIM_LEASE, LedgerState
-from core.models import Decision, Reason
-from core.ports import LedgerPort, RetryLedgerPort
+from core.copying.decision import decide, screen_event
+from core.kernel.config import Settings
+from core.kernel.errors import PermanentError
+from core.kernel.ledger_states import CLAIM_LEASE, LedgerState
+from core.kernel.models import Decision, Reason
+from core.kernel.ports import LedgerPort, RetryLedgerPort
 from tests.fakes import (
     EBS_SNAPSHOT,
     NO_DESTINATION,

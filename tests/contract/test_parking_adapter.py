@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from adapters.parking import DeadLetterParking
-from core.errors import PermanentError
+from core.kernel.errors import PermanentError
 from tests.samples import PARKING_QUEUE, REGION
 
 

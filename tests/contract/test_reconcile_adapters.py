@@ -21,14 +21,14 @@ from adapters.ledger_lookup import DynamoLedgerLookup
 from adapters.reconcile_cursor import DynamoCursorStore
 from adapters.recovery_points import BackupVaultKeys, RecoveryPointLister
 from adapters.sessions import Connection, stack_outputs
-from core.config import Settings
-from core.coverage import Coverage, Finding, Standing
-from core.decision import decide
-from core.errors import PermanentError, RetryableError
-from core.key_alerts import KeyRiskAlert, key_risk_message, key_risk_subject
-from core.key_events import parse_key_event
-from core.ledger_states import LedgerState
-from core.reconcile_cursor import ReconcileCursor
+from core.copying.decision import decide
+from core.kernel.config import Settings
+from core.kernel.errors import PermanentError, RetryableError
+from core.kernel.ledger_states import LedgerState
+from core.key_guard.alerts import KeyRiskAlert, key_risk_message, key_risk_subject
+from core.key_guard.kms_events import parse_key_event
+from core.reconcile.coverage import Coverage, Finding, Standing
+from core.reconcile.cursor import ReconcileCursor
 from localrun.samples import create_tracking_ledger_table
 from tests.fakes import make_event, make_facts
 from tests.reconcile_fakes import CMK, NOW, listed

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from core.alert_path import AlertPathSettings
-from core.config import Settings
-from core.errors import InvalidEventError
-from core.key_events import KeyRef, parse_key_event
-from core.key_guard import KeyGuard
+from core.kernel.config import Settings
+from core.kernel.errors import InvalidEventError
+from core.key_guard.alert_path import AlertPathSettings
+from core.key_guard.guard import KeyGuard
+from core.key_guard.kms_events import KeyRef, parse_key_event
 from tests.contract.event_shapes import cloudtrail_kms_problems, scheduled_event_problems
 from tests.reconcile_fakes import (
     CMK,

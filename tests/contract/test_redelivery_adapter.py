@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from adapters.redelivery import QueueRedelivery
-from core.errors import PermanentError
+from core.kernel.errors import PermanentError
 from tests.samples import ACCOUNT, REGION
 from tests.sqs_clock import SqsClock, frozen_sqs_clock
 

@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import Stubber
 
 from adapters.sessions import read_function_environments
-from core.errors import PermanentError
+from core.kernel.errors import PermanentError
 
 STACK = "backup-copy-orchestrator"
 COPY_ENV = {

@@ -16,8 +16,8 @@ import pytest
 from botocore.stub import Stubber
 
 from adapters.backup import BackupGateway
-from core.copy_jobs import CopyJobFacts, RecoveryPointKey, VaultRetention
-from core.errors import PermanentError, RetryableError
+from core.kernel.copy_jobs import CopyJobFacts, RecoveryPointKey, VaultRetention
+from core.kernel.errors import PermanentError, RetryableError
 from tests.samples import LAG_VAULT_ARN, REGION, vault_arn
 from tests.tracking_fakes import AWS_OWNED_KEY, CUSTOMER_KEY
 

@@ -12,10 +12,10 @@ import pytest
 from moto import mock_aws
 
 from adapters.ledger import DynamoLedger
-from core.config import Settings
-from core.copy_jobs import CopyJobUpdate, CopyResult
-from core.decision import decide
-from core.ledger_states import LedgerEntry, LedgerState
+from core.copying.decision import decide
+from core.kernel.config import Settings
+from core.kernel.copy_jobs import CopyJobUpdate, CopyResult
+from core.kernel.ledger_states import LedgerEntry, LedgerState
 from localrun.samples import create_tracking_ledger_table
 from tests.fakes import EBS_SNAPSHOT, ManualClock, make_event, make_facts
 from tests.samples import LAG_VAULT_ARN, LEDGER_TABLE, REGION, vault_arn

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.failures import FailureKind
-from core.models import Reason, Target
-from core.tracking import TrackingOutcomeKind
+from core.kernel.models import Reason, Target
+from core.tracking.failure_kinds import FailureKind
+from core.tracking.tracking_service import TrackingOutcomeKind
 from tests.infrastructure.emulated_pipeline import STACK_NAME, PipelineRun, run_pipeline
 from tests.infrastructure.metric_references import (
     MetricRead,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from core.config import load_settings
+from core.kernel.config import load_settings
 from handlers.observability import tracing_enabled
 from tests.infrastructure.expectations import ACCOUNT
 from tests.template_loader import RenderedStack, render

@@ -24,8 +24,8 @@ import emulator
 from adapters.clock import utc_now
 from adapters.sessions import AwsClients
 from copyctl.configuration import VARIABLES, environment_from_outputs
-from core.config import load_settings
-from core.reconcile_settings import DEFAULT_LOOK_BACK_DAYS, load_reconcile_settings
+from core.kernel.config import load_settings
+from core.reconcile.settings import DEFAULT_LOOK_BACK_DAYS, load_reconcile_settings
 from demo.stack import provision_stack
 from handlers.reconcile_wiring import (
     KeyGuardDependencies,

@@ -13,10 +13,14 @@ from moto import mock_aws
 from moto.events.models import EventPattern
 
 from adapters.ledger import STATE_INDEX, DynamoLedger
-from core.backoff import DEFAULT_BASE_DELAY_SECONDS, DEFAULT_MAX_DELAY_SECONDS, MAX_DELAY_SECONDS
-from core.config import Settings, load_settings
-from core.decision import decide
-from core.ledger_states import LedgerState
+from core.copying.decision import decide
+from core.kernel.config import Settings, load_settings
+from core.kernel.ledger_states import LedgerState
+from core.kernel.retry_delay import (
+    DEFAULT_BASE_DELAY_SECONDS,
+    DEFAULT_MAX_DELAY_SECONDS,
+    MAX_DELAY_SECONDS,
+)
 from tests.fakes import EBS_SNAPSHOT, make_event, make_facts
 from tests.infrastructure.expectations import ACCOUNT
 from tests.infrastructure.ledger_table import create_table_from_template
@@ -245,7 +249,8 @@ def test_the_rule_tracks_exactly_the_vaults_the_code_treats_as_destinations(role
     # When the tracking function parses its environment
     environment = {k: str(v) for k, v in stack.function_environment("TrackingFunction").items()}
     settings = load_settings(environment)
-    # Then the rule's vaults are the destinations the code routes (core.retries.route_for_vault)
+    # Then the rule's vaults are the destinations the code routes
+    # (core.tracking.next_attempt.route_for_vault)
     pattern = stack.properties("CopyJobStateChangedRule")["EventPattern"]
     assert set(pattern["detail"]["destinationBackupVaultArn"]) == settings.destination_vault_arns
 
@@ -278,7 +283,7 @@ def test_the_tracking_backoff_is_the_codes_default_and_fits_the_queue(stack: Ren
     environment = {k: str(v) for k, v in stack.function_environment("TrackingFunction").items()}
     settings = load_settings(environment)
     queue = stack.properties("TrackingQueue")
-    # Then the backoff is the code's default (core.backoff) ...
+    # Then the backoff is the code's default (core.kernel.retry_delay) ...
     assert (settings.retry_base_delay_seconds, settings.retry_max_delay_seconds) == (
         DEFAULT_BASE_DELAY_SECONDS,
         DEFAULT_MAX_DELAY_SECONDS,
@@ -312,7 +317,7 @@ def _listed(value: str | list[str]) -> list[str]:
 
 
 def test_stuck_age_defaults_to_the_codes_default(template: dict[str, Any]) -> None:
-    from core.config import DEFAULT_STUCK_AFTER_MINUTES  # noqa: PLC0415
+    from core.kernel.config import DEFAULT_STUCK_AFTER_MINUTES  # noqa: PLC0415
 
     assert template["Parameters"]["StuckAfterMinutes"]["Default"] == DEFAULT_STUCK_AFTER_MINUTES
 
@@ -375,7 +380,7 @@ def test_fallback_topic_is_under_the_aws_managed_key_nobody_can_disable(
 
 
 def test_key_guard_knows_the_alert_key_and_the_fallback_topic(stack: RenderedStack) -> None:
-    # Given the key guard's own environment (core.alert_path reads it)
+    # Given the key guard's own environment (core.key_guard.alert_path reads it)
     variables = stack.properties("KeyGuardFunction")["Environment"]["Variables"]
     assert variables["ALERT_TOPIC_KEY_ARN"] == f"arn:aws:kms:{REGION}:{ACCOUNT}:key/AlertTopicKey"
     assert variables["FALLBACK_ALERT_TOPIC_ARN"] == (

@@ -22,15 +22,15 @@ from adapters.kms import KmsKeys
 from adapters.ledger import DynamoLedger
 from adapters.ledger_lookup import DynamoLedgerLookup
 from adapters.sessions import AwsClients
-from core.config import Settings, load_settings
-from core.copy_events import parse_copy_job_update
-from core.events import parse_recovery_point_event
-from core.key_verification import KeyVerifier
-from core.ledger_states import LedgerEntry
-from core.protect import CopyService
-from core.reconcile import Reconciler
-from core.reconcile_settings import ReconcileSettings
-from core.tracking import TrackingService
+from core.copying.copy_service import CopyService
+from core.copying.recovery_point_events import parse_recovery_point_event
+from core.kernel.config import Settings, load_settings
+from core.kernel.ledger_states import LedgerEntry
+from core.reconcile.reconciler import Reconciler
+from core.reconcile.settings import ReconcileSettings
+from core.tracking.copy_job_events import parse_copy_job_update
+from core.tracking.key_verification import KeyVerifier
+from core.tracking.tracking_service import TrackingService
 from handlers.reconcile_wiring import build_reconciler
 from localrun.samples import create_tracking_ledger_table
 from tests.samples import ACCOUNT, LEDGER_TABLE, REGION, SETTINGS_ENV, SOURCE_VAULTS

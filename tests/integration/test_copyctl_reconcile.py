@@ -25,7 +25,7 @@ from moto.server import ThreadedMotoServer
 import emulator
 from copyctl.__main__ import main
 from copyctl.configuration import output_key
-from core.ledger_states import LedgerState
+from core.kernel.ledger_states import LedgerState
 from tests.integration.reconciler_estate import Estate, build_estate
 from tests.samples import ACCOUNT, REGION
 

@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 import emulator
-from core.models import Reason
+from core.kernel.models import Reason
 from demo.replay.events import events_home
 from demo.replay.render import render_text
 from demo.replay.runner import NOT_ROUTED, ItemReport, ReplayReport, replay_events, replay_session

@@ -15,11 +15,11 @@ from moto import mock_aws
 
 import emulator
 from adapters.ledger import DynamoLedger
-from core.coverage import Action, Finding, Standing
-from core.examine import Mode
-from core.ledger_states import LedgerState
-from core.reconcile import RunOutcome, RunRequest
-from core.stuck import StuckCopyReporter
+from core.kernel.ledger_states import LedgerState
+from core.reconcile.coverage import Action, Finding, Standing
+from core.reconcile.examine import Mode
+from core.reconcile.reconciler import RunOutcome, RunRequest
+from core.tracking.stuck_copies import StuckCopyReporter
 from tests.integration.reconciler_estate import Estate, build_estate, lag_plan, select
 from tests.samples import ACCOUNT, LEDGER_TABLE, REGION
 from tests.tracking_fakes import RecordingAlerts

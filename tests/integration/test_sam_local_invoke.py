@@ -31,8 +31,8 @@ from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 
 import emulator
 from copyctl.__main__ import main as copyctl
-from core.config import load_settings
-from core.errors import ConfigError
+from core.kernel.config import load_settings
+from core.kernel.errors import ConfigError
 from emulator.remote import EmulatorClient
 
 REPOSITORY = Path(__file__).resolve().parents[2]

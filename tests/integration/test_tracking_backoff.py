@@ -1,4 +1,4 @@
-"""Transient copy failures back off (core.backoff through core.tracking), on the real ledger.
+"""Transient copy failures back off (core.kernel.retry_delay), on the real ledger.
 
 The FAILED event of a queue waits (BACKING_OFF, with the delay) and its redelivery retries;
 retention failures and the LAG fallback do not wait; MAX_COPY_ATTEMPTS stays the bound.
@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from core.backoff import Delivery
-from core.copy_jobs import CopyJobUpdate, VaultRetention
-from core.ledger_states import LedgerState
-from core.tracking import TrackingOutcome, TrackingOutcomeKind
+from core.kernel.copy_jobs import CopyJobUpdate, VaultRetention
+from core.kernel.ledger_states import LedgerState
+from core.kernel.retry_delay import Delivery
+from core.tracking.tracking_service import TrackingOutcome, TrackingOutcomeKind
 from tests.fakes import make_settings
 from tests.integration.test_tracking_service import World, make_world
 from tests.tracking_fakes import FAILED_LAG, FAILED_RETENTION, FAILED_THROTTLED, copy_update

@@ -22,9 +22,9 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from adapters.ledger import DynamoLedger
-from core.config import load_settings
-from core.decision import decide
-from core.errors import ConfigError
+from core.copying.decision import decide
+from core.kernel.config import load_settings
+from core.kernel.errors import ConfigError
 from localrun.harness import sqs_record
 from localrun.samples import create_tracking_ledger_table
 from tests.fakes import facts_for_vault, make_event

@@ -16,15 +16,15 @@ import pytest
 from moto import mock_aws
 
 from adapters.ledger import DynamoLedger
-from core.alerts import AlertKind
-from core.config import Settings
-from core.copy_jobs import CopyJobUpdate, KeyManager, RecoveryPointKey, VaultRetention
-from core.decision import decide, idempotency_token
-from core.errors import RetryableError
-from core.key_verification import KeyVerifier
-from core.ledger_states import LedgerEntry, LedgerState
-from core.protect import CopyService
-from core.tracking import TrackingOutcomeKind, TrackingService
+from core.copying.copy_service import CopyService
+from core.copying.decision import decide, idempotency_token
+from core.kernel.alerts import AlertKind
+from core.kernel.config import Settings
+from core.kernel.copy_jobs import CopyJobUpdate, KeyManager, RecoveryPointKey, VaultRetention
+from core.kernel.errors import RetryableError
+from core.kernel.ledger_states import LedgerEntry, LedgerState
+from core.tracking.key_verification import KeyVerifier
+from core.tracking.tracking_service import TrackingOutcomeKind, TrackingService
 from localrun.samples import create_tracking_ledger_table
 from tests.fakes import ManualClock, facts_for_vault, make_event, make_settings
 from tests.samples import LAG_VAULT_ARN, LEDGER_TABLE, MANAGED_VAULT_ARN, REGION, vault_arn

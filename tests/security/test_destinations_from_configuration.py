@@ -170,7 +170,7 @@ def test_given_a_failed_copy_naming_any_vault_when_tracked_then_retries_go_only_
 
 def after_backoff(event: dict[str, Any]) -> dict[str, Any]:
     """The FAILED event as SQS delivers it again once a transient failure's backoff is over
-    (the ledger below has noted the failure): its retry starts now (core.backoff)."""
+    (the ledger below has noted the failure): its retry starts now (core.kernel.retry_delay)."""
     return {"Records": [sqs_record("m", json.dumps(event), receive_count=2)]}
 
 

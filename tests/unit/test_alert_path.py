@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.alert_path import AlertPathSettings, load_alert_path_settings
-from core.errors import ConfigError
-from core.key_events import KeyRef
+from core.kernel.errors import ConfigError
+from core.key_guard.alert_path import AlertPathSettings, load_alert_path_settings
+from core.key_guard.kms_events import KeyRef
 
 KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
 TOPIC_ARN = "arn:aws:sns:us-east-1:111122223333:backup-copy-alerts-fallback"

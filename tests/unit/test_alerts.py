@@ -1,4 +1,4 @@
-"""Rendering alerts for SNS (core.alerts): one readable message per problem."""
+"""Rendering alerts for SNS (core.kernel.alerts): one readable message per problem."""
 
 from __future__ import annotations
 
@@ -7,8 +7,15 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from copyctl.__main__ import build_parser
-from core.alerts import SUBJECT_MAX_CHARS, Alert, AlertKind, alert_for_entry, message, subject
-from core.ledger_states import LedgerEntry, LedgerState
+from core.kernel.alerts import (
+    SUBJECT_MAX_CHARS,
+    Alert,
+    AlertKind,
+    alert_for_entry,
+    message,
+    subject,
+)
+from core.kernel.ledger_states import LedgerEntry, LedgerState
 from tests.samples import LAG_VAULT_ARN, REGION
 from tests.tracking_fakes import CUSTOMER_KEY
 

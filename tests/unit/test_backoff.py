@@ -1,12 +1,12 @@
-"""The backoff of transient copy failures (core.backoff) and its settings (core.config)."""
+"""The backoff of transient copy failures (core.kernel.retry_delay) and its settings."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.backoff import MAX_DELAY_SECONDS, Delivery, must_wait, retry_delay_seconds
-from core.config import load_settings
-from core.errors import ConfigError
+from core.kernel.config import load_settings
+from core.kernel.errors import ConfigError
+from core.kernel.retry_delay import MAX_DELAY_SECONDS, Delivery, must_wait, retry_delay_seconds
 from tests.samples import SETTINGS_ENV
 
 # --- the delays --------------------------------------------------------------------------------

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from core.backup_job_problems import (
+from core.kernel.errors import InvalidEventError
+from core.tracking.backup_job_problems import (
     is_backup_job_event,
     parse_backup_job_problem,
     problem_message,
     problem_subject,
 )
-from core.errors import InvalidEventError
 from tests.samples import read_event
 
 

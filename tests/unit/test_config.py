@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from core.config import Destination, load_settings
-from core.errors import ConfigError
+from core.kernel.config import Destination, load_settings
+from core.kernel.errors import ConfigError
 from tests.samples import (
     ACCOUNT,
     COPY_ROLE_ARN,

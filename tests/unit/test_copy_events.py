@@ -1,4 +1,4 @@
-"""Parsing "Copy Job State Change" events of tracked copies (core.copy_events)."""
+"""Parsing "Copy Job State Change" events of tracked copies (core.tracking.copy_job_events)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from core.copy_events import parse_copy_job_update
-from core.copy_jobs import CopyJobState
-from core.errors import InvalidEventError
+from core.kernel.copy_jobs import CopyJobState
+from core.kernel.errors import InvalidEventError
+from core.tracking.copy_job_events import parse_copy_job_update
 from tests.samples import LAG_VAULT_ARN, MANAGED_VAULT_ARN, read_event, vault_arn
 from tests.tracking_fakes import (
     COMPLETED,

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from core.coverage import Coverage, Finding, Standing, judge, standing_for_skip
-from core.ledger_states import LedgerState
-from core.models import Reason
+from core.kernel.ledger_states import LedgerState
+from core.kernel.models import Reason
+from core.reconcile.coverage import Coverage, Finding, Standing, judge, standing_for_skip
 from tests.reconcile_fakes import CMK, NOW, OTHER_CMK, entry, listed
 from tests.samples import LAG_VAULT_ARN, MANAGED_VAULT_ARN
 

@@ -8,9 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from core.config import LagPlanSelector, Settings
-from core.copy_jobs import KeyManager
-from core.decision import (
+from core.copying.decision import (
     choose_destination,
     decide,
     fallback_to_managed,
@@ -18,8 +16,10 @@ from core.decision import (
     screen_event,
     screen_recovery_point,
 )
-from core.models import Decision, Origin, Reason, SourceLifecycle, StorageClass, Target
-from core.plans import LagOptIn, PlanIdentity, lag_opt_in, needs_lookup, plan_uses_lag
+from core.kernel.config import LagPlanSelector, Settings
+from core.kernel.copy_jobs import KeyManager
+from core.kernel.lag_plans import LagOptIn, PlanIdentity, lag_opt_in, needs_lookup, plan_uses_lag
+from core.kernel.models import Decision, Origin, Reason, SourceLifecycle, StorageClass, Target
 from tests.fakes import EBS_SNAPSHOT, make_event, make_facts, make_settings
 from tests.samples import (
     ACCOUNT,

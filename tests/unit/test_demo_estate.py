@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.support_matrix import load_default_matrix
+from core.kernel.support_matrix import load_default_matrix
 from demo.estate import EstateResource, KeyChoice, plan_estate
 from demo.run import DEFAULT_RESOURCES
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from core.ledger_states import LedgerEntry, LedgerState
+from core.kernel.ledger_states import LedgerEntry, LedgerState
 from demo.render import table
 from demo.report import (
     duplicate_copies,

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.errors import InvalidEventError
-from core.events import parse_recovery_point_event
-from core.models import Origin
+from core.copying.recovery_point_events import parse_recovery_point_event
+from core.kernel.errors import InvalidEventError
+from core.kernel.models import Origin
 from tests.samples import ACCOUNT, LAG_PLAN_ID, REGION, read_event, vault_arn
 
 BACKUP_SNAPSHOT = f"arn:aws:ec2:{REGION}::snapshot/snap-0123456789abcdef0"

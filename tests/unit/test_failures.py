@@ -1,10 +1,10 @@
-"""Classifying failed copy jobs (core.failures): data in, kind out."""
+"""Classifying failed copy jobs (core.tracking.failure_kinds): data in, kind out."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.failures import FailureKind, classify_failure
+from core.tracking.failure_kinds import FailureKind, classify_failure
 from tests.tracking_fakes import FAILED_LAG, FAILED_RETENTION, FAILED_THROTTLED, copy_update
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from core.errors import InvalidEventError
-from core.key_events import KeyRef, parse_key_event
+from core.kernel.errors import InvalidEventError
+from core.key_guard.kms_events import KeyRef, parse_key_event
 from tests.samples import ACCOUNT, REGION, read_event
 
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"

@@ -7,20 +7,20 @@ from datetime import timedelta
 
 import pytest
 
-from core.alert_path import AlertPathSettings
-from core.config import Settings
-from core.coverage import Action, Standing
-from core.errors import PermanentError, RetryableError
-from core.key_alerts import (
+from core.kernel.config import Settings
+from core.kernel.errors import PermanentError, RetryableError
+from core.kernel.ledger_states import LedgerState
+from core.key_guard.alert_path import AlertPathSettings
+from core.key_guard.alerts import (
     alert_path_message,
     alert_path_subject,
     key_risk_message,
     key_risk_subject,
 )
-from core.key_events import KeyEvent, parse_key_event
-from core.key_guard import ALERT_LIST_LIMIT, GuardOutcome, GuardOutcomeKind, KeyGuard
-from core.ledger_states import LedgerState
-from core.reconcile_cursor import ReconcileCursor
+from core.key_guard.guard import ALERT_LIST_LIMIT, GuardOutcome, GuardOutcomeKind, KeyGuard
+from core.key_guard.kms_events import KeyEvent, parse_key_event
+from core.reconcile.coverage import Action, Standing
+from core.reconcile.cursor import ReconcileCursor
 from tests.reconcile_fakes import (
     CMK,
     NOW,

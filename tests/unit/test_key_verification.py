@@ -1,9 +1,9 @@
-"""Which finished copies are independent of a customer key (core.key_verification)."""
+"""Which finished copies are independent of a customer key (core.tracking.key_verification)."""
 
 from __future__ import annotations
 
-from core.copy_jobs import KeyManager, RecoveryPointKey
-from core.key_verification import KeyEvidence, KeyReason, KeyVerifier, judge_key
+from core.kernel.copy_jobs import KeyManager, RecoveryPointKey
+from core.tracking.key_verification import KeyEvidence, KeyReason, KeyVerifier, judge_key
 from tests.tracking_fakes import (
     AWS_BACKUP_KEY,
     AWS_OWNED_KEY,

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from core.config import FOREVER_DAYS, Destination
-from core.lifecycle import copy_lifecycle, source_retention_days
-from core.models import SourceLifecycle, Target
+from core.copying.lifecycle import copy_lifecycle, source_retention_days
+from core.kernel.config import FOREVER_DAYS, Destination
+from core.kernel.models import SourceLifecycle, Target
 from tests.fakes import CREATED_AT, make_facts
 from tests.samples import LAG_VAULT_ARN, MANAGED_VAULT_ARN
 

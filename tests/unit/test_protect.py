@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from core.config import Settings
-from core.copy_jobs import KeyManager
-from core.errors import PermanentError, RetryableError
-from core.ledger_states import LedgerState
-from core.models import Reason, StorageClass, Target
-from core.plans import PlanIdentity
-from core.protect import CopyService, OutcomeKind, RecoveryPointCopier
+from core.copying.copy_service import CopyService, OutcomeKind, RecoveryPointCopier
+from core.kernel.config import Settings
+from core.kernel.copy_jobs import KeyManager
+from core.kernel.errors import PermanentError, RetryableError
+from core.kernel.lag_plans import PlanIdentity
+from core.kernel.ledger_states import LedgerState
+from core.kernel.models import Reason, StorageClass, Target
 from tests.fakes import (
     EBS_SNAPSHOT,
     NO_DESTINATION,

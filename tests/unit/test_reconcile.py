@@ -11,15 +11,15 @@ from datetime import timedelta
 
 import pytest
 
-from core.config import Settings
-from core.copy_jobs import CopyJobState
-from core.coverage import Action, Finding, Standing
-from core.decision import idempotency_token
-from core.errors import PermanentError, RetryableError
-from core.examine import Mode
-from core.ledger_states import LedgerEntry, LedgerState
-from core.models import SourceLifecycle
-from core.reconcile import RunOutcome, RunRequest
+from core.copying.decision import idempotency_token
+from core.kernel.config import Settings
+from core.kernel.copy_jobs import CopyJobState
+from core.kernel.errors import PermanentError, RetryableError
+from core.kernel.ledger_states import LedgerEntry, LedgerState
+from core.kernel.models import SourceLifecycle
+from core.reconcile.coverage import Action, Finding, Standing
+from core.reconcile.examine import Mode
+from core.reconcile.reconciler import RunOutcome, RunRequest
 from tests.fakes import make_facts
 from tests.reconcile_fakes import NOW, World, entry, listed, make_world
 from tests.samples import LAG_VAULT_ARN, MANAGED_VAULT_ARN

@@ -11,11 +11,11 @@ from datetime import timedelta
 
 import pytest
 
-from core.config import Settings
-from core.coverage import Standing
-from core.examine import Mode
-from core.reconcile import RunOutcome, RunReport, RunRequest, SavedPass
-from core.reconcile_cursor import ReconcileCursor
+from core.kernel.config import Settings
+from core.reconcile.coverage import Standing
+from core.reconcile.cursor import ReconcileCursor
+from core.reconcile.examine import Mode
+from core.reconcile.reconciler import RunOutcome, RunReport, RunRequest, SavedPass
 from tests.reconcile_fakes import CMK, NOW, MemoryCursors, World, listed, make_world
 
 SECOND = timedelta(seconds=1)

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from core.errors import ConfigError
-from core.reconcile_settings import deadline_for, load_reconcile_settings
+from core.kernel.errors import ConfigError
+from core.reconcile.settings import deadline_for, load_reconcile_settings
 from tests.reconcile_fakes import NOW
 
 

@@ -1,4 +1,4 @@
-"""An operator's retry of failed copies (core.retry_failed), through the reconciler's examiner.
+"""An operator's retry of failed copies (core.operator_retry), through the reconciler's examiner.
 
 The retrier is wired only for ``copyctl reconcile --retry-failed``; the scheduled reconciler
 reports failed copies and leaves them alone.
@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import pytest
 
-from core.config import Settings
-from core.coverage import Action, Finding, Standing
-from core.decision import idempotency_token
-from core.errors import PermanentError
-from core.examine import Mode
-from core.failures import FailureKind
-from core.ledger_states import LedgerState
-from core.models import Decision, RecoveryPointEvent, StorageClass
-from core.reconcile import RunRequest
-from core.retry_failed import FailedCopyRetrier
+from core.copying.decision import idempotency_token
+from core.kernel.config import Settings
+from core.kernel.errors import PermanentError
+from core.kernel.ledger_states import LedgerState
+from core.kernel.models import Decision, RecoveryPointEvent, StorageClass
+from core.operator_retry.retry_failed import FailedCopyRetrier
+from core.reconcile.coverage import Action, Finding, Standing
+from core.reconcile.examine import Mode
+from core.reconcile.reconciler import RunRequest
+from core.tracking.failure_kinds import FailureKind
 from tests.fakes import make_facts
 from tests.reconcile_fakes import TimedLedger, World, entry, listed, make_world
 from tests.samples import LAG_VAULT_ARN, MANAGED_VAULT_ARN

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from copyctl.html_model import CopyRow
 from copyctl.status_html import copy_rows, status_picture
-from core.coverage import Finding, Standing
-from core.recovery_points import ListedRecoveryPoint
+from core.kernel.recovery_points import ListedRecoveryPoint
+from core.reconcile.coverage import Finding, Standing
 
 NOW = datetime(2026, 11, 2, tzinfo=UTC)
 

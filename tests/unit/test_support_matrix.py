@@ -8,8 +8,8 @@ from importlib import resources
 
 import pytest
 
-from core.errors import ConfigError
-from core.support_matrix import load_default_matrix, parse_matrix
+from core.kernel.errors import ConfigError
+from core.kernel.support_matrix import load_default_matrix, parse_matrix
 
 ACCOUNT, REGION = "111122223333", "us-east-1"
 BACKUP_RECOVERY_POINT = f"arn:aws:backup:{REGION}:{ACCOUNT}:recovery-point:0a1b2c3d-4e5f"
@@ -28,7 +28,9 @@ DOCUMENTED_TYPES = {
 
 
 def raw_document() -> dict[str, object]:
-    text = resources.files("core").joinpath("support_matrix.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("core.kernel").joinpath("support_matrix.json").read_text(encoding="utf-8")
+    )
     document: dict[str, object] = json.loads(text)
     return document
 

@@ -1,11 +1,11 @@
-"""The next attempt of a failed copy (core.retries): same destination, new token, maybe new days."""
+"""The next attempt of a failed copy (core.tracking.next_attempt): same vault, new token."""
 
 from __future__ import annotations
 
-from core.config import Settings
-from core.copy_jobs import VaultRetention
-from core.models import Reason, StorageClass, Target
-from core.retries import Route, retry_decision, route_for_vault, with_live_retention
+from core.kernel.config import Settings
+from core.kernel.copy_jobs import VaultRetention
+from core.kernel.models import Reason, StorageClass, Target
+from core.tracking.next_attempt import Route, retry_decision, route_for_vault, with_live_retention
 from tests.fakes import EBS_SNAPSHOT, make_event, make_facts, make_settings
 from tests.samples import LAG_VAULT_ARN, MANAGED_VAULT_ARN, vault_arn
 

@@ -1,11 +1,11 @@
-"""The settings copy tracking adds (core.config): STUCK_AFTER_MINUTES and ALERT_TOPIC_ARN."""
+"""The settings copy tracking adds (core.kernel.config): STUCK_AFTER_MINUTES and ALERT_TOPIC_ARN."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.config import load_settings
-from core.errors import ConfigError
+from core.kernel.config import load_settings
+from core.kernel.errors import ConfigError
 from tests.samples import SETTINGS_ENV
 
 

@@ -1,4 +1,4 @@
-"""Which ledger entries are stuck (core.stuck.is_stuck): pure, by state and age."""
+"""Which ledger entries are stuck (core.tracking.stuck_copies.is_stuck): pure, by state and age."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.ledger_states import LedgerEntry, LedgerState
-from core.stuck import is_stuck, stuck_cutoff
+from core.kernel.ledger_states import LedgerEntry, LedgerState
+from core.tracking.stuck_copies import is_stuck, stuck_cutoff
 from tests.samples import LAG_VAULT_ARN
 
 NOW = datetime(2026, 10, 12, 12, 0, tzinfo=UTC)

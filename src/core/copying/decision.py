@@ -1,0 +1,216 @@
+"""Where the copy decision is made: data in, ``Decision`` out, a reason code for every outcome.
+
+The live handler, the reconciler, the local demo and ``copyctl plan`` all call these functions.
+Screening is split so that the common skips cost no AWS call:
+1. ``screen_event`` — from the event alone (state, scope, loops, composite children);
+2. ``screen_recovery_point`` — from the recovery point ARN and type (continuous, not copyable);
+3. ``decide`` — with the one ``DescribeRecoveryPoint`` answer and the plan's LAG opt-in.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+from core.copying.lifecycle import copy_lifecycle
+from core.kernel.arns import is_continuous_recovery_point_arn
+from core.kernel.config import Destination, Settings
+from core.kernel.copy_jobs import KeyManager
+from core.kernel.models import (
+    Decision,
+    Reason,
+    RecoveryPointEvent,
+    RecoveryPointFacts,
+    StartCopyJobRequest,
+    StorageClass,
+    Target,
+)
+from core.kernel.recovery_points import FINISHED_STATUSES
+
+_DELETE_AFTER_COPY = "DELETE_AFTER_COPY"
+_TOKEN_NAMESPACE = uuid.UUID("6f1c0d1e-55a4-4c1e-9a55-1d0c0b5e2a77")
+
+
+def screen_event(event: RecoveryPointEvent, settings: Settings) -> Decision | None:
+    """A skip decided from the event alone, or None when the event is in scope."""
+    if event.state != "COMPLETED":
+        return _skip(event, Reason.SKIP_NOT_COMPLETED, f"job state is {event.state}")
+    if (event.account, event.region) != (settings.account_id, settings.region):
+        return _skip(
+            event,
+            Reason.SKIP_OUT_OF_SCOPE,
+            f"vault is in {event.account}/{event.region}, "
+            f"not {settings.account_id}/{settings.region}",
+        )
+    if event.vault_arn in settings.destination_vault_arns:
+        return _skip(event, Reason.SKIP_DESTINATION_VAULT, "destination vaults are never sources")
+    if event.vault_name not in settings.source_vault_names:
+        return _skip(event, Reason.SKIP_OUT_OF_SCOPE, f"vault {event.vault_name} is not a source")
+    if event.parent_job_id:
+        return _skip(
+            event,
+            Reason.SKIP_COMPOSITE_CHILD,
+            f"child of composite job {event.parent_job_id}: copied with its parent",
+        )
+    return None
+
+
+def screen_recovery_point(
+    event: RecoveryPointEvent, recovery_point_arn: str, settings: Settings
+) -> Decision | None:
+    """A skip decided from the recovery point ARN and resource type, with no AWS call."""
+    if is_continuous_recovery_point_arn(recovery_point_arn):
+        # "Does not support continuous backups" (API_StartCopyJob.html)
+        return _skip(
+            event,
+            Reason.SKIP_CONTINUOUS,
+            "continuous recovery points cannot be copied",
+            recovery_point_arn,
+        )
+    blocker = settings.matrix.copy_blocker(
+        event.resource_type, event.resource_arn, recovery_point_arn
+    )
+    if blocker:
+        return _skip(event, Reason.SKIP_NOT_COPYABLE, blocker, recovery_point_arn)
+    return None
+
+
+def decide(
+    event: RecoveryPointEvent,
+    facts: RecoveryPointFacts,
+    plan_uses_lag: bool,
+    settings: Settings,
+    attempt: int = 1,
+    *,
+    source_key_manager: KeyManager | None = None,
+    lag_why: str | None = None,
+) -> Decision:
+    """The copy (with its exact StartCopyJob request) or the skip, for a screened recovery point.
+
+    ``plan_uses_lag``: the recovery point follows the LAG opt-in
+    (``core.kernel.lag_plans.lag_opt_in``: by its plan, or by its vault); ``lag_why`` names
+    the rule that decided it, when not the plan.
+
+    ``source_key_manager``: who manages the key the source recovery point is encrypted with, when
+    known. Under an AWS-managed key (an EBS snapshot under aws/ebs, say) the recovery point does
+    not depend on any customer key, and a LAG vault would refuse the copy anyway
+    (lag-vault-primary-backup.html: the source must be CMK-encrypted or unencrypted).
+    """
+    skip = skip_from_facts(event, facts)
+    if skip is not None:
+        return skip
+    if source_key_manager is KeyManager.AWS:
+        return _skip(
+            event,
+            Reason.SKIP_SOURCE_KEY_INDEPENDENT,
+            f"already encrypted under the AWS-managed key {facts.encryption_key_arn}",
+            facts.arn,
+        )
+    target, destination, reason, why = choose_destination(
+        event.resource_type, plan_uses_lag, settings, lag_why=lag_why
+    )
+    request = copy_request(event, facts, destination, target, settings=settings, attempt=attempt)
+    return Decision(reason, why, facts.arn, event.resource_type, target, request)
+
+
+def copy_request(
+    event: RecoveryPointEvent,
+    facts: RecoveryPointFacts,
+    destination: Destination,
+    target: Target,
+    *,
+    settings: Settings,
+    attempt: int,
+) -> StartCopyJobRequest:
+    """The exact StartCopyJob arguments of ``attempt`` to ``destination``."""
+    return StartCopyJobRequest(
+        RecoveryPointArn=facts.arn,
+        SourceBackupVaultName=event.vault_name,
+        DestinationBackupVaultArn=destination.vault_arn,
+        IamRoleArn=settings.copy_role_arn,
+        IdempotencyToken=idempotency_token(facts.arn, destination.vault_arn, attempt),
+        Lifecycle=copy_lifecycle(facts, destination, target),
+    )
+
+
+def choose_destination(
+    resource_type: str, plan_uses_lag: bool, settings: Settings, *, lag_why: str | None = None
+) -> tuple[Target, Destination, Reason, str]:
+    override = settings.destination_overrides.get(resource_type)
+    if override is not None:
+        return Target.OVERRIDE, override, Reason.COPY_TO_OVERRIDE, f"override for {resource_type}"
+    lag_capable = settings.matrix.is_lag_capable(resource_type)
+    if plan_uses_lag and lag_capable:
+        return (
+            Target.LAG,
+            settings.lag_vault,
+            Reason.COPY_TO_LAG,
+            f"{lag_why or 'plan opts in'}; type is LAG-capable",
+        )
+    if plan_uses_lag:
+        return (
+            Target.MANAGED,
+            settings.managed_vault,
+            Reason.COPY_TO_MANAGED,
+            f"{resource_type} is not LAG-capable",
+        )
+    why = lag_why or "plan does not opt into LAG"
+    return Target.MANAGED, settings.managed_vault, Reason.COPY_TO_MANAGED, why
+
+
+def fallback_to_managed(
+    event: RecoveryPointEvent, facts: RecoveryPointFacts, settings: Settings, attempt: int
+) -> Decision:
+    """The "optimistic copy": LAG refused this recovery point, so copy it to the managed vault."""
+    decision = decide(event, facts, plan_uses_lag=False, settings=settings, attempt=attempt)
+    return replace(
+        decision, explanation="LAG vault refused the copy; fallback to the managed-key vault"
+    )
+
+
+def idempotency_token(recovery_point_arn: str, destination_vault_arn: str, attempt: int) -> str:
+    """Deterministic per (recovery point, destination, attempt): redelivery cannot start a twin."""
+    name = f"{recovery_point_arn}|{destination_vault_arn}|{attempt}"
+    return str(uuid.uuid5(_TOKEN_NAMESPACE, name))
+
+
+def skip_from_facts(event: RecoveryPointEvent, facts: RecoveryPointFacts) -> Decision | None:
+    """The skip a recovery point's own facts call for (status, storage class, ...), if any."""
+    if facts.status not in FINISHED_STATUSES:
+        return _skip(
+            event, Reason.SKIP_NOT_AVAILABLE, f"recovery point is {facts.status}", facts.arn
+        )
+    if facts.storage_class is not StorageClass.WARM:
+        # Recovery points in cold storage cannot be copied (API_StartCopyJob.html).
+        return _skip(
+            event,
+            Reason.SKIP_COLD,
+            f"recovery point is in {facts.storage_class} storage",
+            facts.arn,
+        )
+    if facts.lifecycle.delete_after_event == _DELETE_AFTER_COPY:
+        # Backup-to-LAG plan rules make a temporary recovery point and copy it themselves.
+        return _skip(
+            event,
+            Reason.SKIP_NATIVE_LAG_TEMPORARY,
+            "temporary recovery point of a backup-to-LAG rule: AWS copies it itself",
+            facts.arn,
+        )
+    if facts.parent_recovery_point_arn:
+        return _skip(
+            event,
+            Reason.SKIP_COMPOSITE_CHILD,
+            f"member of composite {facts.parent_recovery_point_arn}: copied with its parent",
+            facts.arn,
+        )
+    return None
+
+
+def _skip(
+    event: RecoveryPointEvent,
+    reason: Reason,
+    explanation: str,
+    recovery_point_arn: str | None = None,
+) -> Decision:
+    arn = recovery_point_arn or event.recovery_point_arn or f"job:{event.job_id}"
+    return Decision(reason, explanation, arn, event.resource_type)

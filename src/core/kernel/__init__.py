@@ -1,0 +1,1 @@
+"""What several use cases share: ARNs, errors, models, settings, the support matrix, ports."""

@@ -1,0 +1,1 @@
+"""An operator's new attempt of failed copies (copyctl reconcile --retry-failed)."""

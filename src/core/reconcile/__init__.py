@@ -1,0 +1,1 @@
+"""The scheduled walk of the source vaults: heal what events missed, measure coverage."""

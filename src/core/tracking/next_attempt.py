@@ -1,0 +1,78 @@
+"""The next attempt of a failed copy: same destination, a new attempt number, maybe a new lifecycle.
+
+A retry keeps the destination of the attempt that failed (the ledger entry is keyed by it), and
+re-screens the source first: a recovery point that has since gone cold or been deleted cannot be
+copied any more, whatever the reason of the failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.copying.decision import copy_request, skip_from_facts
+from core.kernel.config import Destination, Settings
+from core.kernel.copy_jobs import VaultRetention
+from core.kernel.models import (
+    Decision,
+    Reason,
+    RecoveryPointEvent,
+    RecoveryPointFacts,
+    Target,
+)
+
+_REASONS = {
+    Target.LAG: Reason.COPY_TO_LAG,
+    Target.MANAGED: Reason.COPY_TO_MANAGED,
+    Target.OVERRIDE: Reason.COPY_TO_OVERRIDE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A destination the orchestrator copies to, and which kind of target it is."""
+
+    target: Target
+    destination: Destination
+
+
+def route_for_vault(vault_arn: str, settings: Settings) -> Route | None:
+    """The configured destination with this ARN, or None when the vault is not a destination."""
+    if vault_arn == settings.lag_vault.vault_arn:
+        return Route(Target.LAG, settings.lag_vault)
+    if vault_arn == settings.managed_vault.vault_arn:
+        return Route(Target.MANAGED, settings.managed_vault)
+    for destination in settings.destination_overrides.values():
+        if vault_arn == destination.vault_arn:
+            return Route(Target.OVERRIDE, destination)
+    return None
+
+
+def with_live_retention(route: Route, live: VaultRetention) -> Route:
+    """The route with the retention range the vault really enforces (DescribeBackupVault)."""
+    destination = Destination(
+        route.destination.vault_arn,
+        live.min_days if live.min_days is not None else route.destination.min_retention_days,
+        live.max_days,
+    )
+    return Route(route.target, destination)
+
+
+def retry_decision(
+    source: RecoveryPointEvent,
+    facts: RecoveryPointFacts,
+    route: Route,
+    settings: Settings,
+    *,
+    attempt: int,
+    why: str,
+) -> Decision:
+    """The copy request of ``attempt`` to ``route``, or the skip that now applies to the source."""
+    skipped = skip_from_facts(source, facts)
+    if skipped is not None:
+        return skipped
+    request = copy_request(
+        source, facts, route.destination, route.target, settings=settings, attempt=attempt
+    )
+    return Decision(
+        _REASONS[route.target], why, facts.arn, source.resource_type, route.target, request
+    )
