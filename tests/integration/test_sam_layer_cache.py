@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+from botocore.exceptions import UnStubbedResponseError
+from botocore.stub import Stubber
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from samcli.commands.local.cli_common.user_exceptions import CredentialsRequired
 from samcli.lib.providers.provider import LayerVersion
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 from samcli.local.layers.layer_downloader import LayerDownloader
@@ -27,6 +30,21 @@ from tests.template_loader import load_template
 REPOSITORY = Path(__file__).resolve().parents[2]
 TEMPLATE = REPOSITORY / "template.yaml"
 REGION = "eu-west-1"
+
+
+def refusing_lambda() -> Any:
+    """A Lambda client for SAM CLI's downloader on which every call fails (a Stubber with no
+    answers): a test passes only if the downloader calls nothing."""
+    client = boto3.client(
+        "lambda",
+        region_name=REGION,
+        aws_access_key_id="none",
+        aws_secret_access_key="none",
+    )
+    Stubber(client).activate()
+    return client
+
+
 RUNTIME = {"python_version": "3.13", "sys_platform": "linux", "platform_machine": "aarch64"}
 
 
@@ -63,26 +81,29 @@ def test_the_cache_directory_is_named_as_sam_cli_looks_for_the_template_s_layer(
 @pytest.mark.usefixtures("no_aws_credentials")
 def test_without_the_cache_sam_cli_s_downloader_needs_aws_credentials(tmp_path: Path) -> None:
     """Given an empty cache and no AWS credentials, when SAM CLI's LayerDownloader is asked for
-    the template's Powertools layer, then it calls Lambda and fails: what the cache avoids."""
+    the template's Powertools layer, then it calls Lambda (GetLayerVersion): what the cache
+    avoids."""
     stacks, _ = SamLocalStackProvider.get_stacks(
         str(TEMPLATE), global_parameter_overrides={"AWS::Region": REGION}
     )
     layer = powertools_layer(TEMPLATE, region=REGION)
-    with pytest.raises(CredentialsRequired):
-        LayerDownloader(str(tmp_path), str(REPOSITORY), stacks).download(layer)
+    with pytest.raises(UnStubbedResponseError):
+        LayerDownloader(str(tmp_path), str(REPOSITORY), stacks, refusing_lambda()).download(layer)
 
 
 @pytest.mark.usefixtures("no_aws_credentials")
 def test_sam_cli_s_downloader_takes_the_filled_cache_without_calling_aws(tmp_path: Path) -> None:
     """Given a cache filled by fill_layer_cache and no AWS credentials, when SAM CLI's
     LayerDownloader is asked for the template's Powertools layer, then it returns the cached
-    directory (a download would raise CredentialsRequired)."""
+    directory without calling Lambda."""
     directory = fill_layer_cache(tmp_path, region=REGION)
     stacks, _ = SamLocalStackProvider.get_stacks(
         str(TEMPLATE), global_parameter_overrides={"AWS::Region": REGION}
     )
     layer = powertools_layer(TEMPLATE, region=REGION)
-    cached = LayerDownloader(str(tmp_path), str(REPOSITORY), stacks).download(layer)
+    cached = LayerDownloader(str(tmp_path), str(REPOSITORY), stacks, refusing_lambda()).download(
+        layer
+    )
     assert cached.codeuri == str(directory.resolve())
 
 
@@ -98,7 +119,9 @@ def test_a_failed_download_before_the_fill_does_not_hide_the_cache(tmp_path: Pat
     stacks, _ = SamLocalStackProvider.get_stacks(
         str(TEMPLATE), global_parameter_overrides={"AWS::Region": REGION}
     )
-    cached = LayerDownloader(str(tmp_path), str(REPOSITORY), stacks).download(layer)
+    cached = LayerDownloader(str(tmp_path), str(REPOSITORY), stacks, refusing_lambda()).download(
+        layer
+    )
     assert cached.codeuri == str(directory.resolve())
 
 
