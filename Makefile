@@ -65,8 +65,8 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-## build: sam build. The functions' code needs no build; DependenciesLayer (boto3, botocore,
-## Powertools at the lock's versions) is built by layers/dependencies/Makefile with this venv's pip,
+## build: sam build. The functions' code needs no build; SdkLayer (boto3, botocore at the lock's
+## versions; Powertools comes from its public layer) is built by layers/sdk/Makefile with this venv's pip,
 ## from wheels for python3.13/arm64: no python3.13 binary, no Docker, no AWS account needed.
 build: $(STAMP)
 	LAYER_PYTHON="$(abspath $(BIN)/python)" $(BIN)/sam build --template template.yaml

@@ -9,7 +9,10 @@ Against a running emulator server (``python -m emulator.server``) this
 3. evaluates each function's environment (SAM Globals merged) with the provisioned names and
    ARNs, and points it at the server through ``AWS_ENDPOINT_URL``;
 4. optionally writes the ``events/`` samples rewritten for that stack (account, vault names),
-   after putting the recovery points they name into the emulator, as AWS would have made them.
+   after putting the recovery points they name into the emulator, as AWS would have made them;
+5. optionally fills a SAM CLI layer cache with the public Powertools layer of the template
+   (``fill_layer_cache``), so that ``sam local invoke --layer-cache-basedir DIR`` downloads no
+   layer and needs no AWS credentials.
 
 The samples opt in to the LAG vault through plan ``5b8d2c4e-…`` (events/README.md), so that plan
 id is passed as ``ExtraLagPlanIds`` unless the caller gives parameters of its own.
@@ -18,12 +21,19 @@ id is passed as ``ExtraLagPlanIds`` unless the caller gives parameters of its ow
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
+
+# SAM CLI: the same code `sam local invoke` runs to find a function's layers and their cache names.
+from samcli.lib.providers.sam_function_provider import SamFunctionProvider
+from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 
 from emulator import arns
 from emulator.cloudformation import intrinsics as cfn_eval
@@ -51,6 +61,21 @@ FIXTURE_VAULTS = {
 }
 _TABLE_PROPERTIES = ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "BillingMode")
 _NO_RETRIES = Config(retries={"total_max_attempts": 1})
+LOCK = ROOT / "requirements-dev.txt"
+# What the public Powertools layer brings besides what SdkLayer (merged after it) holds:
+# Powertools, its tracer extra (the X-Ray SDK) and their dependencies other than boto3's closure.
+# tests/integration/test_sam_layer_cache.py checks this list against the installed metadata.
+POWERTOOLS_LAYER_PACKAGES = ("aws-lambda-powertools", "aws-xray-sdk", "typing-extensions", "wrapt")
+# pip installs wheels for the Lambda runtime, as layers/sdk/Makefile does (python3.13, arm64).
+_RUNTIME_WHEELS = (
+    "--platform",
+    "manylinux2014_aarch64",
+    "--python-version",
+    "3.13",
+    "--implementation",
+    "cp",
+    "--only-binary=:all:",
+)
 
 
 def local_environments(
@@ -239,3 +264,67 @@ def _references(event: Any) -> list[tuple[str, str, dict[str, Any]]]:
     if copy and isinstance(destination, str) and isinstance(vault_arn, str):
         return [(arns.vault_name(vault_arn), destination, detail)]
     return []
+
+
+def powertools_layer(template: Path = TEMPLATE, *, region: str = "us-east-1") -> Any:
+    """SAM CLI's ``LayerVersion`` of the template's public Powertools layer, as ``sam local
+    invoke --region REGION`` resolves it (parameter defaults: the tested layer version)."""
+    stacks, _ = SamLocalStackProvider.get_stacks(
+        str(template), global_parameter_overrides={"AWS::Region": region}
+    )
+    provider = SamFunctionProvider(stacks)
+    found = {
+        layer.arn: layer
+        for function in provider.get_all()
+        for layer in function.layers
+        if not layer.is_defined_within_template
+    }
+    if len(found) != 1:
+        raise ValueError(f"expected one public layer in {template}, found {sorted(found)}")
+    return next(iter(found.values()))
+
+
+def fill_layer_cache(
+    cache: Path,
+    *,
+    template: Path = TEMPLATE,
+    region: str = "us-east-1",
+    lock: Path = LOCK,
+    python: str = sys.executable,
+) -> Path:
+    """Install the template's Powertools release (its Metadata ``PowertoolsLayer``, the lock's
+    version) with its tracer's packages for python3.13/arm64 under ``cache/<name>/python``,
+    where ``name`` is the directory SAM CLI's ``LayerDownloader`` looks in before it downloads
+    (``LayerVersion.name``). Returns that directory."""
+    document = cfn_yaml.load(template)
+    powertools_version = str(document["Metadata"]["PowertoolsLayer"]["PowertoolsVersion"])
+    versions = _lock_versions(lock)
+    if versions.get("aws-lambda-powertools") != powertools_version:
+        raise ValueError(
+            f"template pairs Powertools {powertools_version}, the lock has "
+            f"{versions.get('aws-lambda-powertools')}"
+        )
+    requirements = [f"{name}=={versions[name]}" for name in POWERTOOLS_LAYER_PACKAGES]
+    layer = powertools_layer(template, region=region)
+    directory = cache / str(layer.name)
+    staging = cache / f".{layer.name}.filling"
+    shutil.rmtree(staging, ignore_errors=True)
+    pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps"]
+    target = ["--no-compile", "--target", str(staging / "python")]
+    subprocess.run([*pip, *target, *_RUNTIME_WHEELS, *requirements], check=True)  # noqa: S603
+    shutil.rmtree(directory, ignore_errors=True)
+    staging.rename(directory)
+    # A download that failed earlier (no credentials) leaves a "failed" status that makes SAM
+    # CLI ignore the cached directory (LayerDownloader._is_layer_cached): it is forgotten.
+    (cache / ".locks" / f"{layer.name}.downloading.status").unlink(missing_ok=True)
+    return directory
+
+
+def _lock_versions(lock: Path) -> dict[str, str]:
+    """Canonical name -> version of each ``name==version`` line of the dev lock."""
+    versions: dict[str, str] = {}
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        name, separator, version = line.strip().partition("==")
+        if separator and not name.startswith("#"):
+            versions[name.lower().replace("_", "-").replace(".", "-")] = version
+    return versions

@@ -12,7 +12,10 @@ a JSON file ``{"FunctionLogicalId": {"VAR": "value"}, "Parameters": {...}}``
 - ``--endpoint-url URL``: offline, against a running emulator server (``python -m
   emulator.server``): ``template.yaml`` is provisioned in it and the functions are pointed at it
   through ``AWS_ENDPOINT_URL``; ``--events-out DIR`` also writes the ``events/`` samples for that
-  stack. The emulator is a development tool, imported only here and only when asked for.
+  stack; ``--layer-cache DIR`` also installs the template's Powertools layer (the tested
+  release) where ``sam local invoke --layer-cache-basedir DIR`` looks before it downloads, so no
+  layer is downloaded and no AWS credentials are needed. The emulator is a development tool,
+  imported only here and only when asked for.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol, TextIO, cast
@@ -45,6 +49,8 @@ class _LocalStack(Protocol):
         events: Iterable[Path] = ...,
         events_out: Path | None = ...,
     ) -> dict[str, dict[str, str]]: ...
+
+    def fill_layer_cache(self, cache: Path, *, template: Path = ..., region: str = ...) -> Path: ...
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,6 +83,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write the events/ samples rewritten for this stack here (their recovery points "
         "are put into the emulator)",
     )
+    offline.add_argument(
+        "--layer-cache",
+        type=Path,
+        metavar="DIR",
+        help="install the template's Powertools layer here for `sam local invoke "
+        "--layer-cache-basedir DIR` (no layer download, no AWS credentials; needs pip's index)",
+    )
 
 
 def local_env(args: argparse.Namespace, out: TextIO) -> int:
@@ -94,7 +107,17 @@ def local_env(args: argparse.Namespace, out: TextIO) -> int:
             options["parameters"] = dict(_pair(text) for text in args.parameter)
         if args.template is not None:
             options["template"] = args.template
-        environments = _local_stack().local_environments(args.endpoint_url, **options)
+        local = _local_stack()
+        environments = local.local_environments(args.endpoint_url, **options)
+        if args.layer_cache is not None:
+            layer_options = {key: options[key] for key in ("template", "region") if key in options}
+            directory = local.fill_layer_cache(args.layer_cache, **layer_options)
+            print(
+                f"Powertools layer cached in {directory}; run, with this output as env.json:\n"
+                f"  sam local invoke FUNCTION --region {options['region']} -e EVENT "
+                f"--env-vars env.json --layer-cache-basedir {args.layer_cache}",
+                file=sys.stderr,
+            )
     json.dump(environments, out, indent=2, sort_keys=True)
     out.write("\n")
     return 0

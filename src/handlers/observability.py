@@ -5,6 +5,11 @@ is disabled no Powertools ``Tracer`` is built: building one imports the X-Ray SD
 botocore (about 100 ms of every cold start) even when it then stays disabled. Importing the class
 costs little (``aws_lambda_powertools`` imports its tracing module anyway, the SDK lazily). The
 handlers get ``NoTracer`` instead, whose decorator hands the handler back unchanged.
+
+Powertools comes from its public layer, whose version number does not name its Powertools
+release in the template: each function instance logs the release it runs once, at cold start
+(``runtime``, field ``powertools_version``), to compare with the template's Metadata
+``PowertoolsLayer`` (the tested pair).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.shared.constants import TRACER_DISABLED_ENV
 from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
+from aws_lambda_powertools.shared.version import VERSION as POWERTOOLS_VERSION
 
 from core.kernel.models import Decision
 from core.reconcile.coverage import Coverage
@@ -56,6 +62,14 @@ def build_tracer(environment: Mapping[str, str]) -> HandlerTracer:
 logger = Logger(utc=True)
 metrics = Metrics(namespace=NAMESPACE)
 tracer: HandlerTracer = build_tracer(os.environ)
+
+
+def log_runtime() -> None:
+    """The Powertools release this function instance runs (the public layer's), as a field."""
+    logger.info("runtime", powertools_version=POWERTOOLS_VERSION)
+
+
+log_runtime()  # once per cold start: a module is imported once per execution environment
 
 
 def count_decision(decision: Decision, outcome: str) -> None:

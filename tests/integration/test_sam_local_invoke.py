@@ -176,3 +176,22 @@ def test_the_copy_handler_protects_the_sample_against_the_emulator_server(
         ConsistentRead=True,
     )["Item"]
     assert item["CopyJobId"]["S"] == jobs[0]["CopyJobId"]
+
+
+def test_local_env_with_a_layer_cache_prints_the_offline_invoke_command(
+    endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Given `copyctl local-env --endpoint-url URL --layer-cache DIR`, when it runs, then the
+    env-vars file is still the output, DIR holds the Powertools layer under SAM CLI's name for
+    it, and the `sam local invoke ... --layer-cache-basedir DIR` command is printed on stderr."""
+    cache = tmp_path / "layers"
+    arguments = ["--endpoint-url", endpoint, "--stack-name", "layered", "--layer-cache", str(cache)]
+    code = copyctl(["local-env", *arguments])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert set(json.loads(printed.out)) >= set(FUNCTIONS)
+    [layer] = [path for path in cache.iterdir() if not path.name.startswith(".")]
+    assert layer.name.startswith("AWSLambdaPowertoolsPythonV3-python313-arm64-27-")
+    assert (layer / "python" / "aws_lambda_powertools").is_dir()
+    assert "--region us-east-1" in printed.err
+    assert f"--layer-cache-basedir {cache}" in printed.err
