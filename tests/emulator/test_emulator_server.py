@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,30 +15,19 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
-import emulator
 from emulator.remote import EmulatorClient
 from tests.emulator.emulator_testkit import NO_RETRIES, REGION, ROLE_ARN, drain, error_of
+from tests.local_server import emulator_server, free_port
 
 ROOT = Path(__file__).parents[2]
 FIXTURE = Path(__file__).parent / "fixtures" / "template.yaml"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    emulator.install()  # before the server builds (and caches) its Flask apps
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with emulator_server() as url:
+        yield url
 
 
 @pytest.fixture
@@ -189,7 +177,7 @@ def test_given_the_standalone_server_when_started_then_it_serves_the_emulator(
     tmp_path: Path,
 ) -> None:
     # Given
-    port = _free_port()
+    port = free_port()
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
         [sys.executable, "-m", "emulator.server", "--host", "127.0.0.1", "--port", str(port)],

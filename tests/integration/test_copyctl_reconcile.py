@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
@@ -20,13 +19,13 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from moto.server import ThreadedMotoServer
 
 import emulator
 from copyctl.__main__ import main
 from copyctl.configuration import output_key
 from core.kernel.ledger_states import LedgerState
 from tests.integration.reconciler_estate import Estate, build_estate
+from tests.local_server import emulator_server, free_port
 from tests.samples import ACCOUNT, REGION
 
 CONTINUOUS = "arn:aws:backup:us-east-1:111122223333:recovery-point:continuous:"
@@ -313,14 +312,8 @@ class _AccessDenied(BaseHTTPRequestHandler):
         pass
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_given_no_permission_when_status_then_one_clear_line_and_exit_2(sample_env: str) -> None:
-    server = HTTPServer(("127.0.0.1", _free_port()), _AccessDenied)
+    server = HTTPServer(("127.0.0.1", free_port()), _AccessDenied)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         endpoint = f"http://127.0.0.1:{server.server_address[1]}"
@@ -338,7 +331,7 @@ def test_given_nothing_listening_when_status_then_one_clear_line_and_exit_2(
     monkeypatch: pytest.MonkeyPatch, sample_env: str
 ) -> None:
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # the operator's knob; spares the backoff
-    endpoint = f"http://127.0.0.1:{_free_port()}"
+    endpoint = f"http://127.0.0.1:{free_port()}"
     run = copyctl("status", "--env", sample_env, "--endpoint-url", endpoint)
     assert run.code == 2
     assert run.err.count("\n") == 1
@@ -351,12 +344,7 @@ def test_given_nothing_listening_when_status_then_one_clear_line_and_exit_2(
 def test_given_an_emulator_server_when_status_with_its_endpoint_then_it_reads_it(
     tmp_path: Path,
 ) -> None:
-    emulator.install()  # before the server builds (and caches) its Flask apps
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        endpoint = f"http://127.0.0.1:{port}"
+    with emulator_server() as endpoint:
         emulator.EmulatorClient(endpoint).reset()
         estate = build_estate(endpoint_url=endpoint)
         control = emulator.EmulatorClient(endpoint)
@@ -364,7 +352,5 @@ def test_given_an_emulator_server_when_status_with_its_endpoint_then_it_reads_it
         path = tmp_path / "env.json"
         path.write_text(json.dumps(estate.env), encoding="utf-8")
         run = copyctl("status", "--env", str(path), "--endpoint-url", endpoint, "--json")
-    finally:
-        server.stop()
     assert run.code == 0, run.err
     assert [row["recovery_point_arn"] for row in run.document["unprotected"]] == [point]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,16 +23,15 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 from samcli.commands.local.lib.local_lambda import LocalLambdaRunner
 from samcli.lib.providers.sam_function_provider import SamFunctionProvider
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 
-import emulator
 from copyctl.__main__ import main as copyctl
 from core.kernel.config import load_settings
 from core.kernel.errors import ConfigError
 from emulator.remote import EmulatorClient
+from tests.local_server import emulator_server
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 TEMPLATE = REPOSITORY / "template.yaml"
@@ -51,20 +49,10 @@ with open(sys.argv[1], encoding="utf-8") as event:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    emulator.install()  # before the server builds (and caches) its Flask apps
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with emulator_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
