@@ -244,7 +244,7 @@ def _into_service_key(
         # The API's EncryptionKeyType has no AWS-managed value: a key in the account reads
         # CUSTOMER_MANAGED_KMS_KEY; KMS DescribeKey's KeyManager tells AWS from CUSTOMER.
         return KeyOutcome(target.encryption_key_arn, CUSTOMER_MANAGED)
-    # Same Region, same account: [open] whether AWS re-encrypts; "keep-source-key" is the other answer.
+    # Same Region, same account: [open] whether AWS re-encrypts; "keep-source-key": the other answer
     key_type = CUSTOMER_MANAGED if source.encryption_key_arn else None
     return KeyOutcome(source.encryption_key_arn, key_type)
 
