@@ -50,23 +50,37 @@ def matrix(args: argparse.Namespace, out: TextIO) -> int:
         name: {
             "lag": support.lag,
             "copyable": support.copyable,
+            "fully_managed": support.fully_managed,
+            "service_key": support.service_key,
             "overridden": support.overridden,
             "note": support.note,
         }
         for name, support in sorted(effective.types.items())
     }
     if args.json:
-        document = {"source": effective.source, "as_of": effective.as_of, "resource_types": rows}
+        document = {
+            "source": effective.source,
+            "as_of": effective.as_of,
+            "fully_managed_source": effective.fully_managed_source,
+            "service_key_source": effective.service_key_source,
+            "resource_types": rows,
+        }
         json.dump(document, out, indent=2)
         out.write("\n")
         return 0
     out.write(f"Support matrix as of {effective.as_of} ({effective.source})\n")
-    out.write(f"{'resource type':<28} {'LAG':<5} {'copy':<5} note\n")
+    out.write(f"Fully managed: {effective.fully_managed_source}\n")
+    out.write(f"Service keys: {effective.service_key_source}\n")
+    out.write(
+        f"{'resource type':<28} {'LAG':<5} {'copy':<5} {'full':<5} {'service key':<12} note\n"
+    )
     for name, row in rows.items():
         flag = " (overridden)" if row["overridden"] else ""
         lag = "yes" if row["lag"] else "no"
         copyable = "yes" if row["copyable"] else "no"
-        out.write(f"{name:<28} {lag:<5} {copyable:<5} {row['note']}{flag}\n")
+        full = "?" if row["fully_managed"] is None else "yes" if row["fully_managed"] else "no"
+        key = row["service_key"] or "-"
+        out.write(f"{name:<28} {lag:<5} {copyable:<5} {full:<5} {key:<12} {row['note']}{flag}\n")
     out.write("Types not listed: copied to the managed-key vault, then verified.\n")
     return 0
 

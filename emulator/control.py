@@ -37,6 +37,10 @@ class EmulatorConfig:
     """Seeds every random choice (ids, durations, fault rolls): same inputs, same run."""
     managed_vault_policy: rules.ManagedVaultPolicy = "fail"
     """Not-fully-managed type copied into an aws/backup vault: fail|keep-source-key|reencrypt."""
+    service_key_vault_policy: rules.ServiceKeyVaultPolicy = "reencrypt"
+    """Not-fully-managed type copied in the same Region into a vault under its service's AWS-managed
+    key (aws/rds, aws/ebs...): reencrypt|keep-source-key. AWS does not say which; cross-Region
+    copies are always re-encrypted with the destination vault's key (documented)."""
     dynamodb_advanced_features: bool = True
     """DynamoDB advanced backup features opted in (fully managed, copyable)."""
     backup_job_seconds: tuple[int, int] = (300, 1800)
@@ -65,6 +69,14 @@ class EmulatorConfig:
         if unknown:
             raise ValueError(f"unknown config keys: {sorted(unknown)}")
         config = cls(**values)
+        _require_choice(
+            "managed_vault_policy", config.managed_vault_policy, rules.MANAGED_VAULT_POLICIES
+        )
+        _require_choice(
+            "service_key_vault_policy",
+            config.service_key_vault_policy,
+            rules.SERVICE_KEY_VAULT_POLICIES,
+        )
         if config.cross_region_copy_events not in COPY_EVENT_REGIONS:
             raise ValueError(
                 f"cross_region_copy_events must be one of {COPY_EVENT_REGIONS}, "
@@ -81,6 +93,11 @@ class EmulatorConfig:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _require_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
 
 
 class ControlBackend(BaseBackend):

@@ -331,6 +331,8 @@ def _copy_outcome(
         target,
         aws_owned_key_arn=kms.aws_owned_key_arn(backend.region_name),
         policy=config.managed_vault_policy,
+        service_key_policy=config.service_key_vault_policy,
+        cross_region=job.region != backend.region_name,
     )
     return failure or outcome.failure, outcome
 

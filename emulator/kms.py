@@ -2,6 +2,10 @@
 
 moto creates every key with KeyManager CUSTOMER and knows no ``alias/aws/backup``; AWS-managed keys
 are made here and flipped to KeyManager AWS, so KMS DescribeKey answers as it does in AWS.
+KMS DescribeKey on a predefined ``alias/aws/<service>`` that no key carries yet creates that AWS
+managed key (``install``): API_DescribeKey.html, KeyId: "If you specify a predefined AWS alias (an
+AWS alias with no key ID), KMS associates the alias with an AWS managed key and returns its KeyId
+and Arn in the response." (https://docs.aws.amazon.com/kms/latest/APIReference/API_DescribeKey.html)
 AWS-owned keys live in a service account (logicallyairgappedvault.html); the emulator names one per
 Region and, only if configured, lets the caller's KMS describe it.
 """
@@ -21,7 +25,9 @@ _DESCRIPTIONS = {
     "alias/aws/rds": (
         "Default key that protects my RDS database volumes when no other key is defined"
     ),
+    "alias/aws/fsx": "Default key that protects my FSx file systems when no other key is defined",
 }
+AWS_ALIAS_PREFIX = "alias/aws/"
 
 
 def _backend(account: str, region: str) -> KmsBackend:
@@ -33,6 +39,7 @@ def aws_managed_key_arn(account: str, region: str, alias: str) -> str:
     backend = _backend(account, region)
     for key in backend.keys.values():
         if alias in key.aliases:
+            key.key_manager = "AWS"  # made by moto's own reserved-alias path before install()
             return key.arn
     key = backend.create_key(
         None, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", _DESCRIPTIONS.get(alias, "Default key"), None
@@ -90,3 +97,25 @@ def key_alias(arn: str | None) -> str | None:
     if key is None or not key.aliases:
         return None
     return sorted(key.aliases)[0]
+
+
+def install() -> None:
+    """KMS answers a predefined ``alias/aws/<service>`` with an AWS managed key; idempotent.
+
+    moto 5.2.5 makes such keys only for its own list of reserved aliases (no ``aws/backup``,
+    ``aws/fsx``), and with KeyManager CUSTOMER.
+    """
+    original = KmsBackend.get_key_id_from_alias
+    if getattr(original, "emulator_patched", False):
+        return
+
+    def get_key_id_from_alias(self: KmsBackend, alias_name: str) -> str | None:
+        if alias_name.startswith(AWS_ALIAS_PREFIX) and not any(
+            alias_name in key.aliases for key in self.keys.values()
+        ):
+            arn = aws_managed_key_arn(self.account_id, self.region_name, alias_name)
+            return arn.rsplit("/", 1)[1]
+        return original(self, alias_name)
+
+    get_key_id_from_alias.emulator_patched = True  # type: ignore[attr-defined]
+    KmsBackend.get_key_id_from_alias = get_key_id_from_alias  # type: ignore[method-assign]

@@ -17,7 +17,7 @@ from moto.events.utils import EventTemplateParser
 from moto.moto_api._internal import urls as moto_api_urls
 from moto.utilities.arns import parse_arn
 
-from emulator import control_api, moto_patches
+from emulator import control_api, kms, moto_patches
 from emulator.responses import EmulatorBackupResponse
 
 NEW_BACKUP_PATHS = (
@@ -51,6 +51,7 @@ def install() -> None:
     moto_api_urls.url_paths[CONTROL_PATH] = control_api.handle
     _deliver_account_field()
     _forward_whole_events()
+    kms.install()
     moto_patches.install()
     _installed = True
 

@@ -93,6 +93,12 @@ TRANSIENT_COPY_FAILURE = "Copy job failed because of an internal error. Please r
 TRANSIENT_BACKUP_FAILURE = "Backup job failed because of an internal error. Please retry the job."
 
 ManagedVaultPolicy = Literal["fail", "keep-source-key", "reencrypt"]
+MANAGED_VAULT_POLICIES: tuple[ManagedVaultPolicy, ...] = ("fail", "keep-source-key", "reencrypt")
+# Same Region, same account, not fully managed type, into a vault under the key of the service that
+# owns the resource (aws/rds for RDS, aws/ebs for EBS): AWS does not say whether the copy is
+# re-encrypted under the vault's key or keeps the source key (aws-backup-facts.md, [open]).
+ServiceKeyVaultPolicy = Literal["reencrypt", "keep-source-key"]
+SERVICE_KEY_VAULT_POLICIES: tuple[ServiceKeyVaultPolicy, ...] = ("reencrypt", "keep-source-key")
 AWS_OWNED = "AWS_OWNED_KMS_KEY"
 CUSTOMER_MANAGED = "CUSTOMER_MANAGED_KMS_KEY"
 
@@ -209,6 +215,8 @@ def destination_key(
     *,
     aws_owned_key_arn: str,
     policy: ManagedVaultPolicy,
+    service_key_policy: ServiceKeyVaultPolicy = "reencrypt",
+    cross_region: bool = False,
 ) -> KeyOutcome:
     """encryption.html#copy-encryption: the key a finished copy ends under."""
     if target.is_lag and target.key_manager is None:
@@ -218,8 +226,27 @@ def destination_key(
     if source.fully_managed or target.is_lag or target.key_manager != "AWS":
         return KeyOutcome(target.encryption_key_arn, CUSTOMER_MANAGED)
     if target.key_alias == SERVICE_MANAGED_KEY_ALIASES.get(source.resource_type):
-        return KeyOutcome(target.encryption_key_arn, CUSTOMER_MANAGED)
+        return _into_service_key(source, target, service_key_policy, cross_region=cross_region)
     return _into_foreign_managed_key(source, target, policy)
+
+
+def _into_service_key(
+    source: CopySource,
+    target: CopyTarget,
+    policy: ServiceKeyVaultPolicy,
+    *,
+    cross_region: bool,
+) -> KeyOutcome:
+    # encryption.html#copy-encryption: for a type that is not fully managed the destination key
+    # "must be a CMK or the managed key of the service that owns the underlying resource", and a
+    # cross-Region copy is re-encrypted with the destination vault's key (cross-region-backup.html).
+    if cross_region or policy == "reencrypt":
+        # The API's EncryptionKeyType has no AWS-managed value: a key in the account reads
+        # CUSTOMER_MANAGED_KMS_KEY; KMS DescribeKey's KeyManager tells AWS from CUSTOMER.
+        return KeyOutcome(target.encryption_key_arn, CUSTOMER_MANAGED)
+    # Same Region, same account: [open] whether AWS re-encrypts; "keep-source-key": the other answer
+    key_type = CUSTOMER_MANAGED if source.encryption_key_arn else None
+    return KeyOutcome(source.encryption_key_arn, key_type)
 
 
 def _into_foreign_managed_key(
@@ -232,13 +259,15 @@ def _into_foreign_managed_key(
         return KeyOutcome(source.encryption_key_arn, key_type)
     if policy == "reencrypt":
         return KeyOutcome(target.encryption_key_arn, CUSTOMER_MANAGED)
+    # AWS documents the rule, not the error text: the message quotes the rule (encryption.html).
     return KeyOutcome(
         None,
         None,
         failure=(
             f"Copy job failed. The destination backup vault's key {target.encryption_key_arn} "
-            f"cannot encrypt {source.resource_type} backups: use a customer managed key or the "
-            "managed key of the service that owns the resource."
+            f"cannot encrypt {source.resource_type} backups: for resource types that are not fully "
+            "managed by AWS Backup, the key must be a CMK or the managed key of the service that "
+            "owns the underlying resource."
         ),
     )
 

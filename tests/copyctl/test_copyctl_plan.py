@@ -164,3 +164,28 @@ def test_given_a_file_that_is_not_json_when_planned_then_one_clear_line_and_exit
     assert "broken.json is not JSON" in err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_given_the_bundled_matrix_when_printed_as_json_then_rds_names_its_service_key(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given the shipped matrix / When printed as JSON
+    code = main(["matrix", "--json"])
+    document = json.loads(capsys.readouterr().out)
+    # Then RDS is not fully managed and needs aws/rds; S3 needs no service key; sources are named
+    assert code == 0
+    assert document["resource_types"]["RDS"]["fully_managed"] is False
+    assert document["resource_types"]["RDS"]["service_key"] == "aws/rds"
+    assert document["resource_types"]["S3"]["service_key"] is None
+    assert document["service_key_source"].endswith("encryption.html#copy-encryption")
+
+
+def test_given_the_bundled_matrix_when_printed_then_the_new_columns_are_shown(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["matrix"])
+    out = capsys.readouterr().out
+    rds = next(line for line in out.splitlines() if line.startswith("RDS "))
+    assert code == 0
+    assert "service key" in out
+    assert rds.split()[1:5] == ["no", "yes", "no", "aws/rds"]

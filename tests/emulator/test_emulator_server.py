@@ -140,6 +140,35 @@ def test_given_throttling_set_through_the_control_endpoint_when_called_then_thro
     assert error_of(raised)[0] == "ThrottlingException"
 
 
+def test_given_the_service_key_policy_set_through_the_control_endpoint_then_copies_keep_the_cmk(
+    client: Callable[[str], Any], control: EmulatorClient
+) -> None:
+    # Given the same-Region service-key switch set remotely, and a vault under aws/rds
+    backup = client("backup")
+    cmk = client("kms").create_key()["KeyMetadata"]["Arn"]
+    rds_key = client("kms").describe_key(KeyId="alias/aws/rds")["KeyMetadata"]["Arn"]
+    backup.create_backup_vault(BackupVaultName="daily", EncryptionKeyArn=cmk)
+    backup.create_backup_vault(BackupVaultName="rds-keyed", EncryptionKeyArn=rds_key)
+    answer = control.configure(service_key_vault_policy="keep-source-key")
+    source = control.seed_recovery_point("daily", resource_type="RDS")
+    # When an RDS point is copied into the aws/rds vault
+    job_id = backup.start_copy_job(
+        RecoveryPointArn=source,
+        SourceBackupVaultName="daily",
+        DestinationBackupVaultArn=backup.describe_backup_vault(BackupVaultName="rds-keyed")[
+            "BackupVaultArn"
+        ],
+        IamRoleArn=ROLE_ARN,
+        Lifecycle={"DeleteAfterDays": 30},
+    )["CopyJobId"]
+    control.settle()
+    # Then the setting took, and the copy stayed under the source CMK
+    assert answer["service_key_vault_policy"] == "keep-source-key"
+    assert (
+        backup.describe_copy_job(CopyJobId=job_id)["CopyJob"]["DestinationEncryptionKeyArn"] == cmk
+    )
+
+
 def test_given_server_mode_when_a_backup_completes_then_the_event_reaches_sqs(
     client: Callable[[str], Any], control: EmulatorClient
 ) -> None:

@@ -162,3 +162,105 @@ def test_given_a_malformed_matrix_document_when_parsed_then_it_is_a_config_error
     # When parsed / Then it fails as configuration, at cold start
     with pytest.raises(ConfigError):
         parse_matrix(document)
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "fully_managed"),
+    [
+        ("S3", True),
+        ("EFS", True),
+        ("DynamoDB", True),
+        ("VirtualMachine", True),
+        ("EBS", False),
+        ("EC2", False),
+        ("RDS", False),
+        ("Aurora", False),
+        ("DocumentDB", False),
+        ("Neptune", False),
+        ("FSx", False),
+        ("Storage Gateway", False),
+    ],
+)
+def test_given_a_type_when_asked_then_the_matrix_says_whether_aws_backup_fully_manages_it(
+    resource_type: str, fully_managed: bool
+) -> None:
+    # Given whatisbackup.html#full-management / When asked / Then the data file agrees
+    assert load_default_matrix().support(resource_type).fully_managed is fully_managed
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "alias"),
+    [
+        ("RDS", "alias/aws/rds"),
+        ("Aurora", "alias/aws/rds"),
+        ("Neptune", "alias/aws/rds"),
+        ("EBS", "alias/aws/ebs"),
+        ("EC2", "alias/aws/ebs"),
+    ],
+)
+def test_given_a_type_not_fully_managed_when_asked_then_its_service_key_alias_is_named(
+    resource_type: str, alias: str
+) -> None:
+    # Given encryption.html#copy-encryption ("the managed key of the service that owns the
+    # underlying resource") and each service's page naming its key
+    assert load_default_matrix().service_key_alias(resource_type) == alias
+
+
+@pytest.mark.parametrize(
+    "resource_type", ["DocumentDB", "FSx", "Storage Gateway", "Quantum Ledger"]
+)
+def test_given_a_service_key_aws_does_not_name_when_asked_then_there_is_no_alias(
+    resource_type: str,
+) -> None:
+    # Given a type whose owning service's key AWS's pages do not name (or an unknown type)
+    matrix = load_default_matrix()
+    # When asked / Then the matrix says "unknown" and offers no alias to guess with
+    assert matrix.support(resource_type).service_key == "unknown"
+    assert matrix.service_key_alias(resource_type) is None
+
+
+def test_given_a_fully_managed_type_when_asked_then_it_needs_no_service_key() -> None:
+    # Given S3: its copies take any destination key, aws/backup included
+    assert load_default_matrix().support("S3").service_key is None
+    assert load_default_matrix().service_key_alias("S3") is None
+
+
+def test_given_the_data_file_when_read_then_the_new_columns_name_their_sources() -> None:
+    matrix = load_default_matrix()
+    assert matrix.fully_managed_source.endswith("whatisbackup.html#full-management")
+    assert matrix.service_key_source.endswith("encryption.html#copy-encryption")
+
+
+def test_given_a_service_key_override_when_applied_then_the_alias_is_used() -> None:
+    # Given DocumentDB's key declared aws/rds by the operator (only service_key is overridden)
+    changed = load_default_matrix().with_overrides({"DocumentDB": {"service_key": "aws/rds"}})
+    # Then the alias is known, the LAG column is kept, and the entry is marked
+    assert changed.service_key_alias("DocumentDB") == "alias/aws/rds"
+    assert changed.is_lag_capable("DocumentDB")
+    assert changed.support("DocumentDB").overridden
+
+
+def test_given_a_fully_managed_override_when_applied_then_only_that_column_changes() -> None:
+    changed = load_default_matrix().with_overrides({"FSx": {"fully_managed": True}})
+    assert changed.support("FSx").fully_managed is True
+    assert changed.support("FSx").service_key == "unknown"
+
+
+@pytest.mark.parametrize(
+    "mutilate",
+    [
+        lambda d: d["resource_types"]["RDS"].pop("fully_managed"),
+        lambda d: d["resource_types"]["RDS"].pop("service_key"),
+        lambda d: d["resource_types"]["RDS"].update(fully_managed="no"),
+        lambda d: d["resource_types"]["RDS"].update(service_key="alias/aws/rds"),
+        lambda d: d.pop("service_key_source"),
+    ],
+    ids=["no fully_managed", "no service_key", "fully_managed not bool", "alias prefix", "no src"],
+)
+def test_given_a_malformed_new_column_when_parsed_then_it_is_a_config_error(
+    mutilate: object,
+) -> None:
+    document = raw_document()
+    mutilate(document)  # type: ignore[operator]
+    with pytest.raises(ConfigError):
+        parse_matrix(document)

@@ -23,6 +23,9 @@ LAG_MINIMUM_RETENTION_DAYS = 7
 # (recov-point-create-a-copy.html, "Copy job retry"); stuck means well past that.
 DEFAULT_STUCK_AFTER_MINUTES = 240
 
+# What SUPPORT_MATRIX_OVERRIDES may change per resource type (support_matrix.json's columns).
+_MATRIX_OVERRIDE_FIELDS = frozenset({"lag", "copyable", "fully_managed", "service_key"})
+
 
 @dataclass(frozen=True, slots=True)
 class Destination:
@@ -243,16 +246,22 @@ class _Reader:
     def matrix(self, name: str) -> SupportMatrix | None:
         overrides = self._json_object(name)
         for resource_type, entry in overrides.items():
-            if not isinstance(entry, Mapping) or not set(entry) <= {"lag", "copyable"}:
-                self.problems.append(f"{name}[{resource_type!r}] may set only 'lag' and 'copyable'")
+            if not isinstance(entry, Mapping) or not set(entry) <= _MATRIX_OVERRIDE_FIELDS:
+                self.problems.append(
+                    f"{name}[{resource_type!r}] may set only {sorted(_MATRIX_OVERRIDE_FIELDS)}"
+                )
                 return None
-            if not all(isinstance(value, bool) for value in entry.values()):
-                self.problems.append(f"{name}[{resource_type!r}]: values must be true or false")
+            flags = {key: value for key, value in entry.items() if key != "service_key"}
+            if not all(isinstance(value, bool) for value in flags.values()):
+                self.problems.append(f"{name}[{resource_type!r}]: flags must be true or false")
                 return None
         try:
             return load_default_matrix().with_overrides(overrides)
         except ConfigError as error:
             self.problems.extend(error.problems)
+            return None
+        except ValueError as error:
+            self.problems.append(f"{name}: {error}")
             return None
 
     def tag(self, name: str) -> tuple[str, str] | None:
