@@ -19,7 +19,7 @@ from core.kernel.copy_jobs import KeyManager
 from core.kernel.errors import PermanentError
 from core.kernel.lag_plans import LagOptIn, PlanIdentity, lag_opt_in, needs_lookup
 from core.kernel.ledger_states import state_for_skip
-from core.kernel.models import Decision, Origin, RecoveryPointEvent
+from core.kernel.models import CopyDecision, Decision, Origin, RecoveryPointEvent, SkipDecision
 from core.kernel.ports import BackupPort, KeyPort, LedgerPort, RecoveryPointBackupPort
 
 
@@ -65,18 +65,16 @@ class RecoveryPointCopier:
             event, recovery_point_arn, lag_allowed=lag_allowed
         )
 
-    def start_copy(self, event: RecoveryPointEvent, decision: Decision, attempt: int) -> Outcome:
+    def start_copy(
+        self, event: RecoveryPointEvent, decision: CopyDecision, attempt: int
+    ) -> Outcome:
         """Claim the (recovery point, destination) in the ledger, then start the copy job."""
-        if decision.request is None:
-            raise ValueError(f"decision {decision.reason} carries no copy request")
         if not self.ledger.claim(event, decision, attempt):
             return Outcome(OutcomeKind.ALREADY_CLAIMED, decision)
         return Outcome(OutcomeKind.COPY_STARTED, decision, self.start_claimed(decision, attempt))
 
-    def start_claimed(self, decision: Decision, attempt: int) -> str:
+    def start_claimed(self, decision: CopyDecision, attempt: int) -> str:
         """StartCopyJob for an attempt the caller has claimed in the ledger; its copy job id."""
-        if decision.request is None:
-            raise ValueError(f"decision {decision.reason} carries no copy request")
         try:
             copy_job_id = self.backup.start_copy_job(decision.request)
         except PermanentError as error:
@@ -114,10 +112,11 @@ class RecoveryPointCopier:
 
     def _protect_known(self, event: RecoveryPointEvent, recovery_point_arn: str) -> Outcome:
         """``protect`` of an event that passed ``screen_event``."""
-        decision = self._decide(event, recovery_point_arn)
-        if not decision.reason.is_copy:
-            return self._skipped(event, decision)
-        return self.start_copy(event, decision, attempt=1)
+        match self._decide(event, recovery_point_arn):
+            case SkipDecision() as skip:
+                return self._skipped(event, skip)
+            case CopyDecision() as copy:
+                return self.start_copy(event, copy, attempt=1)
 
     def _decide(
         self, event: RecoveryPointEvent, recovery_point_arn: str, *, lag_allowed: bool = True
@@ -142,7 +141,7 @@ class RecoveryPointCopier:
             lag_why=opt_in.why,
         )
 
-    def _skipped(self, event: RecoveryPointEvent, decision: Decision) -> Outcome:
+    def _skipped(self, event: RecoveryPointEvent, decision: SkipDecision) -> Outcome:
         self.ledger.record_final(event, decision, state_for_skip(decision.reason))
         return Outcome(OutcomeKind.SKIPPED, decision)
 

@@ -1,4 +1,5 @@
-"""Where the copy decision is made: data in, ``Decision`` out, a reason code for every outcome.
+"""Where the copy decision is made: data in, a ``CopyDecision`` or a ``SkipDecision`` out, a reason
+code for every outcome.
 
 The live handler, the reconciler, the local demo and ``copyctl plan`` all call these functions.
 Screening is split so that the common skips cost no AWS call:
@@ -17,10 +18,12 @@ from core.kernel.arns import is_continuous_recovery_point_arn
 from core.kernel.config import Destination, Settings
 from core.kernel.copy_jobs import KeyManager
 from core.kernel.models import (
+    CopyDecision,
     Decision,
     Reason,
     RecoveryPointEvent,
     RecoveryPointFacts,
+    SkipDecision,
     StartCopyJobRequest,
     StorageClass,
     Target,
@@ -31,7 +34,7 @@ _DELETE_AFTER_COPY = "DELETE_AFTER_COPY"
 _TOKEN_NAMESPACE = uuid.UUID("6f1c0d1e-55a4-4c1e-9a55-1d0c0b5e2a77")
 
 
-def screen_event(event: RecoveryPointEvent, settings: Settings) -> Decision | None:
+def screen_event(event: RecoveryPointEvent, settings: Settings) -> SkipDecision | None:
     """A skip decided from the event alone, or None when the event is in scope."""
     if event.state != "COMPLETED":
         return _skip(event, Reason.SKIP_NOT_COMPLETED, f"job state is {event.state}")
@@ -57,7 +60,7 @@ def screen_event(event: RecoveryPointEvent, settings: Settings) -> Decision | No
 
 def screen_recovery_point(
     event: RecoveryPointEvent, recovery_point_arn: str, settings: Settings
-) -> Decision | None:
+) -> SkipDecision | None:
     """A skip decided from the recovery point ARN and resource type, with no AWS call."""
     if is_continuous_recovery_point_arn(recovery_point_arn):
         # "Does not support continuous backups" (API_StartCopyJob.html)
@@ -110,7 +113,7 @@ def decide(
         event.resource_type, plan_uses_lag, settings, lag_why=lag_why
     )
     request = copy_request(event, facts, destination, target, settings=settings, attempt=attempt)
-    return Decision(reason, why, facts.arn, event.resource_type, target, request)
+    return CopyDecision(reason, why, facts.arn, event.resource_type, target, request)
 
 
 def copy_request(
@@ -174,7 +177,7 @@ def idempotency_token(recovery_point_arn: str, destination_vault_arn: str, attem
     return str(uuid.uuid5(_TOKEN_NAMESPACE, name))
 
 
-def skip_from_facts(event: RecoveryPointEvent, facts: RecoveryPointFacts) -> Decision | None:
+def skip_from_facts(event: RecoveryPointEvent, facts: RecoveryPointFacts) -> SkipDecision | None:
     """The skip a recovery point's own facts call for (status, storage class, ...), if any."""
     if facts.status not in FINISHED_STATUSES:
         return _skip(
@@ -211,6 +214,6 @@ def _skip(
     reason: Reason,
     explanation: str,
     recovery_point_arn: str | None = None,
-) -> Decision:
+) -> SkipDecision:
     arn = recovery_point_arn or event.recovery_point_arn or f"job:{event.job_id}"
-    return Decision(reason, explanation, arn, event.resource_type)
+    return SkipDecision(reason, explanation, arn, event.resource_type)
