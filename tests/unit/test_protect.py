@@ -7,13 +7,24 @@ from datetime import timedelta
 
 import pytest
 
+from core.copying import copy_service as copy_service_module
+from core.copying import decision as decision_module
 from core.copying.copy_service import CopyService, OutcomeKind, RecoveryPointCopier
+from core.copying.decision import skip_from_facts
 from core.kernel.config import Settings
 from core.kernel.copy_jobs import KeyManager
 from core.kernel.errors import PermanentError, RetryableError
 from core.kernel.lag_plans import PlanIdentity
 from core.kernel.ledger_states import LedgerState
-from core.kernel.models import CopyDecision, Reason, StorageClass, Target
+from core.kernel.models import (
+    CopyDecision,
+    Reason,
+    RecoveryPointEvent,
+    RecoveryPointFacts,
+    SkipDecision,
+    StorageClass,
+    Target,
+)
 from tests.fakes import (
     EBS_SNAPSHOT,
     NO_DESTINATION,
@@ -88,6 +99,25 @@ def test_given_an_event_without_a_recovery_point_when_protected_then_the_job_is_
     assert backup.calls == ONE_COPY + Counter({"DescribeBackupJob": 1})
     assert isinstance(outcome.decision, CopyDecision)
     assert outcome.decision.request["RecoveryPointArn"] == EBS_SNAPSHOT
+
+
+def test_given_one_event_when_protected_then_its_recovery_point_facts_are_screened_once(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given skip_from_facts counted wherever the copy path may call it
+    calls: list[str] = []
+
+    def counted(event: RecoveryPointEvent, facts: RecoveryPointFacts) -> SkipDecision | None:
+        calls.append(facts.arn)
+        return skip_from_facts(event, facts)
+
+    monkeypatch.setattr(copy_service_module, "skip_from_facts", counted)
+    monkeypatch.setattr(decision_module, "skip_from_facts", counted)
+    # When one in-scope event is protected (a copy: every stage of the decision runs)
+    outcome = service(settings).protect(make_event())
+    # Then the facts were screened once, not once by the use case and again by the decision
+    assert outcome.kind is OutcomeKind.COPY_STARTED
+    assert calls == [EBS_SNAPSHOT]
 
 
 def test_given_a_known_recovery_point_when_the_copier_protects_it_then_no_job_is_described(

@@ -13,7 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from core.copying.decision import decide, screen_event, screen_recovery_point, skip_from_facts
+from core.copying.decision import (
+    decide_screened,
+    screen_event,
+    screen_recovery_point,
+    skip_from_facts,
+)
 from core.kernel.config import Settings
 from core.kernel.copy_jobs import KeyManager
 from core.kernel.errors import PermanentError
@@ -126,13 +131,13 @@ class RecoveryPointCopier:
             return screened
         facts = self.backup.describe_recovery_point(event.vault_name, recovery_point_arn)
         # A recovery point skipped for what it is (cold, still being created, ...) needs no plan
-        # lookup and no DescribeKey.
+        # lookup and no DescribeKey; screened once here, not again in the decision.
         skipped = skip_from_facts(event, facts)
         if skipped is not None:
             return skipped
         # lag_allowed=False (the LAG vault refused this recovery point): no opt-in counts.
         opt_in = self.lag_opt_in(event) if lag_allowed else LagOptIn(False)
-        return decide(
+        return decide_screened(
             event,
             facts,
             opt_in.uses_lag,

@@ -5,7 +5,10 @@ The live handler, the reconciler, the local demo and ``copyctl plan`` all call t
 Screening is split so that the common skips cost no AWS call:
 1. ``screen_event`` — from the event alone (state, scope, loops, composite children);
 2. ``screen_recovery_point`` — from the recovery point ARN and type (continuous, not copyable);
-3. ``decide`` — with the one ``DescribeRecoveryPoint`` answer and the plan's LAG opt-in.
+3. ``decide`` — with the one ``DescribeRecoveryPoint`` answer and the plan's LAG opt-in: first
+   ``skip_from_facts`` (what the recovery point itself is), then ``decide_screened`` (its key, its
+   destination). The use case calls the two itself, to look up the plan and the key only for a
+   recovery point its facts do not skip.
 """
 
 from __future__ import annotations
@@ -99,9 +102,32 @@ def decide(
     not depend on any customer key, and a LAG vault would refuse the copy anyway
     (lag-vault-primary-backup.html: the source must be CMK-encrypted or unencrypted).
     """
-    skip = skip_from_facts(event, facts)
-    if skip is not None:
-        return skip
+    return skip_from_facts(event, facts) or decide_screened(
+        event,
+        facts,
+        plan_uses_lag,
+        settings,
+        attempt,
+        source_key_manager=source_key_manager,
+        lag_why=lag_why,
+    )
+
+
+def decide_screened(
+    event: RecoveryPointEvent,
+    facts: RecoveryPointFacts,
+    plan_uses_lag: bool,
+    settings: Settings,
+    attempt: int = 1,
+    *,
+    source_key_manager: KeyManager | None = None,
+    lag_why: str | None = None,
+) -> Decision:
+    """``decide`` once ``skip_from_facts`` found no skip: the source key's skip, or the copy.
+
+    For the caller that screened the facts itself (``RecoveryPointCopier``, to spare a skipped
+    recovery point the plan lookup and the DescribeKey): the facts are screened once per event.
+    """
     if source_key_manager is KeyManager.AWS:
         return _skip(
             event,
