@@ -16,7 +16,7 @@ import pytest
 from moto import mock_aws
 
 from adapters.ledger import DynamoLedger
-from core.copying.copy_service import CopyService
+from core.copying.copy_service import RecoveryPointCopier
 from core.copying.decision import decide, idempotency_token
 from core.kernel.alerts import AlertKind
 from core.kernel.config import Settings
@@ -102,7 +102,7 @@ def make_world(settings: Settings) -> World:
         settings=settings,
         backup=backup,
         ledger=ledger,
-        copies=CopyService(settings=settings, backup=backup, ledger=ledger),
+        copies=RecoveryPointCopier(settings=settings, backup=backup, ledger=ledger),
         keys=KeyVerifier(backup=backup, keys=keys),
         alerts=alerts,
     )

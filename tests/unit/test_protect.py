@@ -101,6 +101,22 @@ def test_given_an_event_without_a_recovery_point_when_protected_then_the_job_is_
     assert outcome.decision.request["RecoveryPointArn"] == EBS_SNAPSHOT
 
 
+def test_given_a_copy_service_when_built_then_it_holds_a_copier_on_the_same_ports(
+    settings: Settings,
+) -> None:
+    # Given the live path's ports
+    backup, ledger, keys = FakeBackup(), FakeLedger(), FakeKeys()
+    # When the copy service is built from them
+    copy_service = CopyService(settings=settings, backup=backup, ledger=ledger, keys=keys)
+    # Then it holds a copier (it is not one) that decides and copies through the same ports
+    copier = copy_service.copier
+    assert not isinstance(copy_service, RecoveryPointCopier)
+    assert copier.settings is settings
+    assert copier.backup is backup
+    assert copier.ledger is ledger
+    assert copier.keys is keys
+
+
 def test_given_one_event_when_protected_then_its_recovery_point_facts_are_screened_once(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,7 +2,7 @@
 
 ``RecoveryPointCopier`` copies a recovery point whose ARN is known: the reconciler and the key guard
 (a listed recovery point always has one), tracking's retries and ``copyctl``. ``CopyService`` is the
-live path on top of it: a completed backup job's event may not name its recovery point, and
+live path, holding a copier: a completed backup job's event may not name its recovery point, and
 DescribeBackupJob then does. Keeping that lookup out of ``RecoveryPointCopier`` keeps it out of
 the code, and so out of the IAM role, of the functions that never need it. Both talk to AWS only
 through the ports, so they run the same against AWS, the emulator and test doubles.
@@ -55,8 +55,8 @@ class RecoveryPointCopier:
     def protect_recovery_point(self, event: RecoveryPointEvent, recovery_point_arn: str) -> Outcome:
         screened = screen_event(event, self.settings)
         if screened is not None:
-            return self._skipped(event, screened)
-        return self._protect_known(event, recovery_point_arn)
+            return self.record_skip(event, screened)
+        return self.protect_screened(event, recovery_point_arn)
 
     def plan_recovery_point(
         self, event: RecoveryPointEvent, recovery_point_arn: str, *, lag_allowed: bool = True
@@ -66,7 +66,7 @@ class RecoveryPointCopier:
         ``lag_allowed=False``: decide as if the plan did not opt into LAG (the LAG vault refused
         this recovery point before).
         """
-        return screen_event(event, self.settings) or self._decide(
+        return screen_event(event, self.settings) or self.plan_screened(
             event, recovery_point_arn, lag_allowed=lag_allowed
         )
 
@@ -115,17 +115,18 @@ class RecoveryPointCopier:
             event.vault_name, settings.lag_source_vault_names, settings.lag_plans, plan
         )
 
-    def _protect_known(self, event: RecoveryPointEvent, recovery_point_arn: str) -> Outcome:
-        """``protect`` of an event that passed ``screen_event``."""
-        match self._decide(event, recovery_point_arn):
+    def protect_screened(self, event: RecoveryPointEvent, recovery_point_arn: str) -> Outcome:
+        """``protect_recovery_point`` of an event that passed ``screen_event``."""
+        match self.plan_screened(event, recovery_point_arn):
             case SkipDecision() as skip:
-                return self._skipped(event, skip)
+                return self.record_skip(event, skip)
             case CopyDecision() as copy:
                 return self.start_copy(event, copy, attempt=1)
 
-    def _decide(
+    def plan_screened(
         self, event: RecoveryPointEvent, recovery_point_arn: str, *, lag_allowed: bool = True
     ) -> Decision:
+        """``plan_recovery_point`` of an event that passed ``screen_event``."""
         screened = screen_recovery_point(event, recovery_point_arn, self.settings)
         if screened is not None:
             return screened
@@ -146,27 +147,39 @@ class RecoveryPointCopier:
             lag_why=opt_in.why,
         )
 
-    def _skipped(self, event: RecoveryPointEvent, decision: SkipDecision) -> Outcome:
+    def record_skip(self, event: RecoveryPointEvent, decision: SkipDecision) -> Outcome:
+        """The skip, recorded once in the ledger with its reason."""
         self.ledger.record_final(event, decision, state_for_skip(decision.reason))
         return Outcome(OutcomeKind.SKIPPED, decision)
 
 
 @dataclass
-class CopyService(RecoveryPointCopier):
-    """The live copy path: the event of a completed backup or copy job."""
+class CopyService:
+    """The live copy path: the event of a completed backup or copy job.
 
+    It finds the recovery point a backup job's event does not name, and hands the rest to its
+    ``copier`` (built from the same ports: ``backup`` is the copier's too).
+    """
+
+    settings: Settings
     backup: BackupPort
+    ledger: LedgerPort
+    keys: KeyPort | None = None  # None: source keys are not looked up (copyctl plan)
+    copier: RecoveryPointCopier = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.copier = RecoveryPointCopier(self.settings, self.backup, self.ledger, self.keys)
 
     def protect(self, event: RecoveryPointEvent) -> Outcome:
         screened = screen_event(event, self.settings)
         if screened is not None:
             # Before the recovery point is looked up: a skipped event costs no AWS call.
-            return self._skipped(event, screened)
-        return self._protect_known(event, self._recovery_point_arn(event))
+            return self.copier.record_skip(event, screened)
+        return self.copier.protect_screened(event, self._recovery_point_arn(event))
 
     def plan(self, event: RecoveryPointEvent) -> Decision:
         """The decision ``protect`` would act on, without starting a copy or writing the ledger."""
-        return screen_event(event, self.settings) or self._decide(
+        return screen_event(event, self.settings) or self.copier.plan_screened(
             event, self._recovery_point_arn(event)
         )
 
