@@ -18,7 +18,7 @@ from core.copying.recovery_point_events import decode_body, parse_recovery_point
 from core.kernel.config import Settings, load_settings
 from core.kernel.errors import InvalidEventError, OrchestratorError
 from core.kernel.ledger_states import LedgerEntry, LedgerState
-from core.kernel.models import Decision, RecoveryPointEvent
+from core.kernel.models import CopyDecision, RecoveryPointEvent, SkipDecision
 
 
 def plan(args: argparse.Namespace, out: TextIO) -> int:
@@ -99,18 +99,17 @@ def _plan_one(label: str, raw: Any, settings: Settings, assumptions: Assumptions
             "problems": [],
         }
     decision = _service(event, settings, assumptions).plan(event)
-    problems = (
-        request_problems("backup", "StartCopyJob", decision.request) if decision.request else []
-    )
+    request = decision.request if isinstance(decision, CopyDecision) else None
+    problems = request_problems("backup", "StartCopyJob", request) if request is not None else []
     return {
         "record": label,
-        "outcome": "copy" if decision.request else "skip",
+        "outcome": "skip" if request is None else "copy",
         "reason": decision.reason.value,
         "target": decision.target_label,
         "explanation": decision.explanation,
         "recovery_point_arn": decision.recovery_point_arn,
         "resource_type": decision.resource_type,
-        "request": decision.request,
+        "request": request,
         "problems": problems,
     }
 
@@ -127,17 +126,19 @@ class _NoLedger:
     def get(self, recovery_point_arn: str, destination_vault_arn: str) -> LedgerEntry | None:
         return None
 
-    def claim(self, event: RecoveryPointEvent, decision: Decision, attempt: int) -> bool:
+    def claim(self, event: RecoveryPointEvent, decision: CopyDecision, attempt: int) -> bool:
         raise RuntimeError("copyctl plan never writes the ledger")
 
-    def mark_started(self, decision: Decision, copy_job_id: str, attempt: int) -> None:
+    def mark_started(self, decision: CopyDecision, copy_job_id: str, attempt: int) -> None:
         raise RuntimeError("copyctl plan never writes the ledger")
 
-    def mark_start_failed(self, decision: Decision, attempt: int, reason: str, detail: str) -> None:
+    def mark_start_failed(
+        self, decision: CopyDecision, attempt: int, reason: str, detail: str
+    ) -> None:
         raise RuntimeError("copyctl plan never writes the ledger")
 
     def record_final(
-        self, event: RecoveryPointEvent, decision: Decision, state: LedgerState
+        self, event: RecoveryPointEvent, decision: SkipDecision, state: LedgerState
     ) -> None:
         raise RuntimeError("copyctl plan never writes the ledger")
 

@@ -19,10 +19,12 @@ from core.kernel.config import Settings, load_settings
 from core.kernel.lag_plans import PlanIdentity
 from core.kernel.ledger_states import CLAIM_LEASE, LedgerEntry, LedgerState, can_transition
 from core.kernel.models import (
+    CopyDecision,
     Decision,
     Origin,
     RecoveryPointEvent,
     RecoveryPointFacts,
+    SkipDecision,
     SourceLifecycle,
     StartCopyJobRequest,
     StorageClass,
@@ -158,9 +160,9 @@ class FakeLedger:
     def get(self, recovery_point_arn: str, destination_vault_arn: str) -> LedgerEntry | None:
         return self.entries.get((recovery_point_arn, destination_vault_arn))
 
-    def claim(self, event: RecoveryPointEvent, decision: Decision, attempt: int) -> bool:
+    def claim(self, event: RecoveryPointEvent, decision: CopyDecision, attempt: int) -> bool:
         self.calls["claim"] += 1
-        request = _request(decision)
+        request = decision.request
         key = (decision.recovery_point_arn, request["DestinationBackupVaultArn"])
         current = self.entries.get(key)
         allowed = (
@@ -188,9 +190,11 @@ class FakeLedger:
             )
         return allowed
 
-    def reopen_failed(self, event: RecoveryPointEvent, decision: Decision, attempt: int) -> bool:
+    def reopen_failed(
+        self, event: RecoveryPointEvent, decision: CopyDecision, attempt: int
+    ) -> bool:
         self.calls["reopen_failed"] += 1
-        key = (decision.recovery_point_arn, _request(decision)["DestinationBackupVaultArn"])
+        key = (decision.recovery_point_arn, decision.request["DestinationBackupVaultArn"])
         current = self.entries.get(key)
         if current is None or current.state is not LedgerState.FAILED:
             return False
@@ -209,9 +213,9 @@ class FakeLedger:
         )
         return True
 
-    def mark_started(self, decision: Decision, copy_job_id: str, attempt: int) -> None:
+    def mark_started(self, decision: CopyDecision, copy_job_id: str, attempt: int) -> None:
         self.calls["mark_started"] += 1
-        key = (decision.recovery_point_arn, _request(decision)["DestinationBackupVaultArn"])
+        key = (decision.recovery_point_arn, decision.request["DestinationBackupVaultArn"])
         current = self.entries.get(key)
         if (
             current is not None
@@ -220,15 +224,17 @@ class FakeLedger:
         ):
             self.entries[key] = replace(current, state=LedgerState.STARTED, copy_job_id=copy_job_id)
 
-    def mark_start_failed(self, decision: Decision, attempt: int, reason: str, detail: str) -> None:
+    def mark_start_failed(
+        self, decision: CopyDecision, attempt: int, reason: str, detail: str
+    ) -> None:
         self.calls["mark_start_failed"] += 1
-        key = (decision.recovery_point_arn, _request(decision)["DestinationBackupVaultArn"])
+        key = (decision.recovery_point_arn, decision.request["DestinationBackupVaultArn"])
         current = self.entries.get(key)
         if current is not None and current.attempts == attempt and current.state.is_final is False:
             self.entries[key] = replace(current, state=LedgerState.FAILED, explanation=detail)
 
     def record_final(
-        self, event: RecoveryPointEvent, decision: Decision, state: LedgerState
+        self, event: RecoveryPointEvent, decision: SkipDecision, state: LedgerState
     ) -> None:
         self.calls["record_final"] += 1
         key = (decision.recovery_point_arn, NO_DESTINATION)
@@ -245,7 +251,7 @@ class FakeLedger:
             )
 
 
-def _request(decision: Decision) -> StartCopyJobRequest:
-    if decision.request is None:
-        raise ValueError(f"decision {decision.reason} carries no copy request")
-    return decision.request
+def copy_of(decision: Decision) -> CopyDecision:
+    """The decision, which must be a copy: a skip fails the test here."""
+    assert isinstance(decision, CopyDecision), f"a copy was expected, not {decision}"
+    return decision

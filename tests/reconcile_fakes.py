@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.copying.copy_service import CopyService
+from core.copying.copy_service import RecoveryPointCopier
 from core.kernel.config import Settings
 from core.kernel.copy_jobs import CopyJobFacts, CopyJobUpdate
 from core.kernel.errors import PermanentError
@@ -227,7 +227,7 @@ def make_world(settings: Settings, *, page_size: int = 3) -> World:
     examiner = RecoveryPointExaminer(
         settings=settings,
         ledger=ledger,
-        copies=CopyService(settings=settings, backup=backup, ledger=ledger),
+        copies=RecoveryPointCopier(settings=settings, backup=backup, ledger=ledger),
         jobs=backup,
         tracking=tracking,
     )

@@ -23,7 +23,7 @@ from core.kernel.ledger_states import (
     LedgerEntry,
     LedgerState,
 )
-from core.kernel.models import Decision, RecoveryPointEvent
+from core.kernel.models import CopyDecision, RecoveryPointEvent, SkipDecision
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -67,8 +67,8 @@ class DynamoLedger:
         item = answer.get("Item")
         return entry_from_item(item) if item else None
 
-    def claim(self, event: RecoveryPointEvent, decision: Decision, attempt: int) -> bool:
-        request = _require_request(decision)
+    def claim(self, event: RecoveryPointEvent, decision: CopyDecision, attempt: int) -> bool:
+        request = decision.request
         fields = self._claim_fields(event, decision, attempt)
         condition = (
             "attribute_not_exists(RecoveryPointArn)"
@@ -87,9 +87,10 @@ class DynamoLedger:
             key, LedgerState.PLANNED, fields, condition, values, remove=("CopyJobId",)
         )
 
-    def reopen_failed(self, event: RecoveryPointEvent, decision: Decision, attempt: int) -> bool:
-        request = _require_request(decision)
-        key = _key(decision.recovery_point_arn, request["DestinationBackupVaultArn"])
+    def reopen_failed(
+        self, event: RecoveryPointEvent, decision: CopyDecision, attempt: int
+    ) -> bool:
+        key = _key(decision.recovery_point_arn, decision.request["DestinationBackupVaultArn"])
         return self._update(
             key,
             LedgerState.PLANNED,
@@ -99,21 +100,21 @@ class DynamoLedger:
             remove=_FORGOTTEN_ON_REOPEN,
         )
 
-    def mark_started(self, decision: Decision, copy_job_id: str, attempt: int) -> None:
-        request = _require_request(decision)
-        key = _key(decision.recovery_point_arn, request["DestinationBackupVaultArn"])
+    def mark_started(self, decision: CopyDecision, copy_job_id: str, attempt: int) -> None:
+        key = _key(decision.recovery_point_arn, decision.request["DestinationBackupVaultArn"])
         self.transition(
             key, LedgerState.STARTED, {"CopyJobId": _s(copy_job_id)}, same_attempt=attempt
         )
 
-    def mark_start_failed(self, decision: Decision, attempt: int, reason: str, detail: str) -> None:
-        request = _require_request(decision)
-        key = _key(decision.recovery_point_arn, request["DestinationBackupVaultArn"])
+    def mark_start_failed(
+        self, decision: CopyDecision, attempt: int, reason: str, detail: str
+    ) -> None:
+        key = _key(decision.recovery_point_arn, decision.request["DestinationBackupVaultArn"])
         fields = {"FailureKind": _s(reason), "Explanation": _s((detail or reason)[:_MAX_TEXT])}
         self.transition(key, LedgerState.FAILED, fields, same_attempt=attempt, create=False)
 
     def record_final(
-        self, event: RecoveryPointEvent, decision: Decision, state: LedgerState
+        self, event: RecoveryPointEvent, decision: SkipDecision, state: LedgerState
     ) -> None:
         fields = {
             "Reason": _s(decision.reason.value),
@@ -268,9 +269,9 @@ class DynamoLedger:
         )
 
     def _claim_fields(
-        self, event: RecoveryPointEvent, decision: Decision, attempt: int
+        self, event: RecoveryPointEvent, decision: CopyDecision, attempt: int
     ) -> dict[str, Any]:
-        request = _require_request(decision)
+        request = decision.request
         lifecycle_days = request["Lifecycle"]["DeleteAfterDays"]
         return {
             "Reason": _s(decision.reason.value),
@@ -385,12 +386,6 @@ class DynamoLedger:
 
     def _expiry(self, keep: timedelta) -> int:
         return int((self._now() + keep).timestamp())
-
-
-def _require_request(decision: Decision) -> Any:
-    if decision.request is None:
-        raise ValueError(f"decision {decision.reason} carries no copy request")
-    return decision.request
 
 
 def _key(recovery_point_arn: str, destination_vault_arn: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from aws_lambda_powertools.shared.constants import TRACER_DISABLED_ENV
 from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 from aws_lambda_powertools.shared.version import VERSION as POWERTOOLS_VERSION
 
-from core.kernel.models import Decision
+from core.kernel.models import CopyDecision, Decision
 from core.reconcile.coverage import Coverage
 
 NAMESPACE = "BackupCopyOrchestrator"
@@ -87,7 +87,7 @@ def count_decision(decision: Decision, outcome: str) -> None:
         explanation=decision.explanation,
         resource_type=decision.resource_type,
         target=decision.target_label,
-        request=decision.request,
+        request=decision.request if isinstance(decision, CopyDecision) else None,
     )
 
 

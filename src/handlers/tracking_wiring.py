@@ -13,7 +13,7 @@ from adapters.kms import KmsKeys
 from adapters.ledger import DynamoLedger
 from adapters.parking import DeadLetterParking
 from adapters.redelivery import QueueRedelivery
-from core.copying.copy_service import CopyService
+from core.copying.copy_service import RecoveryPointCopier
 from core.kernel.config import Settings, load_settings
 from core.kernel.errors import ConfigError
 from core.kernel.ports import ParkingPort
@@ -41,7 +41,7 @@ def tracking_dependencies() -> TrackingDependencies:
         settings=settings,
         backup=backup,
         ledger=ledger,
-        copies=CopyService(settings=settings, backup=backup, ledger=ledger),
+        copies=RecoveryPointCopier(settings=settings, backup=backup, ledger=ledger),
         keys=KeyVerifier(backup=backup, keys=KmsKeys(clients.kms())),
         alerts=alerts,
     )

@@ -25,13 +25,14 @@ from core.kernel.config import Settings
 from core.kernel.errors import InvalidEventError, PermanentError, RetryableError
 from core.kernel.lag_plans import PlanIdentity
 from core.kernel.models import (
+    CopyDecision,
     CopyLifecycle,
     RecoveryPointEvent,
     SourceLifecycle,
     StartCopyJobRequest,
     StorageClass,
 )
-from tests.fakes import EBS_SNAPSHOT, FakeBackup, FakeLedger
+from tests.fakes import EBS_SNAPSHOT, FakeBackup, FakeLedger, copy_of
 from tests.samples import (
     ACCOUNT,
     COPY_ROLE_ARN,
@@ -366,14 +367,13 @@ def copy_requests_of_fixtures(settings: Settings) -> dict[str, StartCopyJobReque
     requests: dict[str, StartCopyJobRequest] = {}
     for label, event in fixture_events().items():
         decision = CopyService(settings, backup, FakeLedger()).plan(event)
-        if decision.request is None:
+        if not isinstance(decision, CopyDecision):
             continue
         requests[label] = decision.request
         facts = backup.describe_recovery_point(
             event.vault_name, decision.request["RecoveryPointArn"]
         )
-        fallback = fallback_to_managed(event, facts, settings, attempt=2).request
-        assert fallback is not None
+        fallback = copy_of(fallback_to_managed(event, facts, settings, attempt=2)).request
         requests[f"{label} fallback"] = fallback
     return requests
 

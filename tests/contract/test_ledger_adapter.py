@@ -19,13 +19,14 @@ from core.copying.decision import decide, screen_event
 from core.kernel.config import Settings
 from core.kernel.errors import PermanentError
 from core.kernel.ledger_states import CLAIM_LEASE, LedgerState
-from core.kernel.models import Decision, Reason
+from core.kernel.models import CopyDecision, Reason
 from core.kernel.ports import LedgerPort, RetryLedgerPort
 from tests.fakes import (
     EBS_SNAPSHOT,
     NO_DESTINATION,
     FakeLedger,
     ManualClock,
+    copy_of,
     make_event,
     make_facts,
 )
@@ -62,9 +63,9 @@ def ledger(request: pytest.FixtureRequest, clock: ManualClock) -> RetryLedgerPor
 
 
 @pytest.fixture
-def copy_decision(settings: Settings) -> Decision:
+def copy_decision(settings: Settings) -> CopyDecision:
     """EBS from the LAG plan: a copy to the LAG vault, kept 30 days."""
-    return decide(EVENT, make_facts(), True, settings)
+    return copy_of(decide(EVENT, make_facts(), True, settings))
 
 
 def state_of(ledger: LedgerPort, destination: str = LAG_VAULT_ARN) -> tuple[LedgerState, int]:
@@ -77,7 +78,7 @@ def state_of(ledger: LedgerPort, destination: str = LAG_VAULT_ARN) -> tuple[Ledg
 
 
 def test_given_no_entry_when_claimed_then_the_claim_succeeds_as_planned(
-    ledger: LedgerPort, copy_decision: Decision
+    ledger: LedgerPort, copy_decision: CopyDecision
 ) -> None:
     # Given an empty ledger / When attempt 1 is claimed
     claimed = ledger.claim(EVENT, copy_decision, 1)
@@ -87,7 +88,7 @@ def test_given_no_entry_when_claimed_then_the_claim_succeeds_as_planned(
 
 
 def test_given_a_claim_older_than_its_lease_when_the_same_attempt_claims_then_it_succeeds(
-    ledger: LedgerPort, copy_decision: Decision, clock: ManualClock
+    ledger: LedgerPort, copy_decision: CopyDecision, clock: ManualClock
 ) -> None:
     # Given a delivery that claimed, then crashed before StartCopyJob
     ledger.claim(EVENT, copy_decision, 1)
@@ -99,7 +100,7 @@ def test_given_a_claim_older_than_its_lease_when_the_same_attempt_claims_then_it
 
 
 def test_given_a_fresh_claim_when_the_same_attempt_claims_again_then_it_fails(
-    ledger: LedgerPort, copy_decision: Decision, clock: ManualClock
+    ledger: LedgerPort, copy_decision: CopyDecision, clock: ManualClock
 ) -> None:
     # Given a delivery that claimed a moment ago and is still running
     ledger.claim(EVENT, copy_decision, 1)
@@ -109,7 +110,7 @@ def test_given_a_fresh_claim_when_the_same_attempt_claims_again_then_it_fails(
 
 
 def test_given_a_started_copy_when_the_same_attempt_claims_again_then_it_fails(
-    ledger: LedgerPort, copy_decision: Decision
+    ledger: LedgerPort, copy_decision: CopyDecision
 ) -> None:
     # Given attempt 1 started its copy job
     ledger.claim(EVENT, copy_decision, 1)
@@ -120,7 +121,7 @@ def test_given_a_started_copy_when_the_same_attempt_claims_again_then_it_fails(
 
 
 def test_given_a_started_copy_when_the_next_attempt_claims_then_it_succeeds(
-    ledger: LedgerPort, copy_decision: Decision
+    ledger: LedgerPort, copy_decision: CopyDecision
 ) -> None:
     # Given attempt 1 started (and, say, failed later)
     ledger.claim(EVENT, copy_decision, 1)
@@ -131,7 +132,7 @@ def test_given_a_started_copy_when_the_next_attempt_claims_then_it_succeeds(
 
 
 def test_given_attempt_two_claimed_when_a_stale_attempt_one_claims_then_it_fails(
-    ledger: LedgerPort, copy_decision: Decision
+    ledger: LedgerPort, copy_decision: CopyDecision
 ) -> None:
     ledger.claim(EVENT, copy_decision, 1)
     ledger.claim(EVENT, copy_decision, 2)
@@ -140,7 +141,7 @@ def test_given_attempt_two_claimed_when_a_stale_attempt_one_claims_then_it_fails
 
 
 def test_given_a_claim_when_started_by_another_attempt_then_the_entry_is_unchanged(
-    ledger: LedgerPort, copy_decision: Decision
+    ledger: LedgerPort, copy_decision: CopyDecision
 ) -> None:
     # Given attempt 2 holds the claim
     ledger.claim(EVENT, copy_decision, 2)
@@ -152,7 +153,7 @@ def test_given_a_claim_when_started_by_another_attempt_then_the_entry_is_unchang
 
 
 def test_given_a_planned_claim_when_started_then_the_copy_job_is_recorded(
-    ledger: LedgerPort, copy_decision: Decision
+    ledger: LedgerPort, copy_decision: CopyDecision
 ) -> None:
     ledger.claim(EVENT, copy_decision, 1)
     ledger.mark_started(copy_decision, "copy-job-1", 1)
@@ -191,9 +192,9 @@ def test_given_nothing_recorded_when_read_then_there_is_no_entry(ledger: LedgerP
 # --- An operator's retry: FAILED → PLANNED for a later attempt (both ledgers) ----------------
 
 
-def failed_at(ledger: LedgerPort, settings: Settings, attempt: int) -> Decision:
+def failed_at(ledger: LedgerPort, settings: Settings, attempt: int) -> CopyDecision:
     """The copy's entry FAILED at ``attempt`` (its copy job started, then failed for good)."""
-    decision = decide(EVENT, make_facts(), True, settings, attempt=attempt)
+    decision = copy_of(decide(EVENT, make_facts(), True, settings, attempt=attempt))
     ledger.claim(EVENT, decision, attempt)
     ledger.mark_started(decision, f"copy-job-{attempt}", attempt)
     ledger.mark_start_failed(decision, attempt, "retries-exhausted", "Rate exceeded")
@@ -248,7 +249,7 @@ def test_given_two_retries_at_once_when_both_reopen_the_same_attempt_then_one_wi
 
 @pytest.mark.parametrize("started", [False, True])
 def test_given_a_copy_in_flight_when_reopened_then_it_is_refused(
-    ledger: RetryLedgerPort, copy_decision: Decision, started: bool
+    ledger: RetryLedgerPort, copy_decision: CopyDecision, started: bool
 ) -> None:
     # Given attempt 1 claimed (and maybe started)
     ledger.claim(EVENT, copy_decision, 1)
@@ -260,7 +261,7 @@ def test_given_a_copy_in_flight_when_reopened_then_it_is_refused(
 
 
 def test_given_no_entry_when_reopened_then_nothing_is_created(
-    ledger: RetryLedgerPort, copy_decision: Decision
+    ledger: RetryLedgerPort, copy_decision: CopyDecision
 ) -> None:
     assert not ledger.reopen_failed(EVENT, copy_decision, 2)
     assert ledger.get(EBS_SNAPSHOT, LAG_VAULT_ARN) is None
@@ -279,13 +280,12 @@ def item(dynamodb: Any, destination: str = LAG_VAULT_ARN) -> dict[str, Any]:
 
 
 def test_given_a_claim_when_stored_then_the_item_explains_the_copy(
-    dynamo_ledger: DynamoLedger, dynamodb: Any, copy_decision: Decision
+    dynamo_ledger: DynamoLedger, dynamodb: Any, copy_decision: CopyDecision
 ) -> None:
     # Given a claim / When the raw item is read
     dynamo_ledger.claim(EVENT, copy_decision, 1)
     stored = item(dynamodb)
     # Then it carries what an operator needs, and expires after the copy's retention + margin
-    assert copy_decision.request is not None
     assert stored["State"] == {"S": "planned"}
     assert stored["Reason"] == {"S": "copy-to-lag"}
     assert stored["Target"] == {"S": "lag"}
@@ -308,7 +308,7 @@ def test_given_a_skip_when_stored_then_it_expires_after_the_skip_retention(
 
 
 def test_given_a_started_copy_when_it_is_protected_then_the_transition_is_accepted(
-    dynamo_ledger: DynamoLedger, copy_decision: Decision
+    dynamo_ledger: DynamoLedger, copy_decision: CopyDecision
 ) -> None:
     dynamo_ledger.claim(EVENT, copy_decision, 1)
     dynamo_ledger.mark_started(copy_decision, "copy-job-1", 1)
@@ -329,7 +329,7 @@ def test_given_a_started_copy_when_it_is_protected_then_the_transition_is_accept
     ],
 )
 def test_given_a_protected_copy_when_moved_anywhere_then_the_transition_is_refused(
-    dynamo_ledger: DynamoLedger, copy_decision: Decision, target: LedgerState
+    dynamo_ledger: DynamoLedger, copy_decision: CopyDecision, target: LedgerState
 ) -> None:
     # Given a copy already PROTECTED (final)
     key = {"RecoveryPointArn": {"S": EBS_SNAPSHOT}, "DestinationVaultArn": {"S": LAG_VAULT_ARN}}
@@ -343,7 +343,7 @@ def test_given_a_protected_copy_when_moved_anywhere_then_the_transition_is_refus
 
 
 def test_given_no_entry_when_started_then_nothing_is_created(
-    dynamo_ledger: DynamoLedger, copy_decision: Decision
+    dynamo_ledger: DynamoLedger, copy_decision: CopyDecision
 ) -> None:
     # STARTED is only reachable from PLANNED: a start without a claim is ignored
     dynamo_ledger.mark_started(copy_decision, "copy-job-1", 1)
@@ -353,14 +353,16 @@ def test_given_no_entry_when_started_then_nothing_is_created(
 def test_given_a_skip_decision_when_claimed_then_it_is_a_programming_error(
     dynamo_ledger: DynamoLedger, settings: Settings
 ) -> None:
+    # (mypy already refuses it: claim takes a CopyDecision, and a SkipDecision has no request)
     skip = screen_event(make_event(state="FAILED"), settings)
     assert skip is not None
-    with pytest.raises(ValueError, match="carries no copy request"):
-        dynamo_ledger.claim(EVENT, skip, 1)
+    with pytest.raises(AttributeError, match="request"):
+        dynamo_ledger.claim(EVENT, skip, 1)  # type: ignore[arg-type]
+    assert dynamo_ledger.get(skip.recovery_point_arn, LAG_VAULT_ARN) is None
 
 
 def test_given_a_missing_table_when_claimed_then_the_error_is_translated(
-    dynamodb: Any, copy_decision: Decision
+    dynamodb: Any, copy_decision: CopyDecision
 ) -> None:
     # Given a ledger pointed at a table that does not exist (a configuration mistake)
     ledger = DynamoLedger(dynamodb, "no-such-table", clock=lambda: NOW)
@@ -372,7 +374,7 @@ def test_given_a_missing_table_when_claimed_then_the_error_is_translated(
 
 
 def test_given_a_planned_claim_when_the_start_is_refused_then_the_entry_fails_with_the_reason(
-    ledger: LedgerPort, copy_decision: Decision
+    ledger: LedgerPort, copy_decision: CopyDecision
 ) -> None:
     # Given attempt 1 claimed
     ledger.claim(EVENT, copy_decision, 1)
@@ -385,7 +387,7 @@ def test_given_a_planned_claim_when_the_start_is_refused_then_the_entry_fails_wi
 
 
 def test_given_a_newer_attempt_when_an_old_start_is_refused_then_the_entry_is_unchanged(
-    ledger: LedgerPort, copy_decision: Decision
+    ledger: LedgerPort, copy_decision: CopyDecision
 ) -> None:
     # Given attempt 2 holds the claim
     ledger.claim(EVENT, copy_decision, 2)
@@ -396,7 +398,7 @@ def test_given_a_newer_attempt_when_an_old_start_is_refused_then_the_entry_is_un
 
 @pytest.mark.parametrize("final", [LedgerState.PROTECTED, LedgerState.KEY_DEPENDENT])
 def test_given_a_copy_that_exists_when_reopened_then_it_is_refused(
-    dynamo_ledger: DynamoLedger, copy_decision: Decision, final: LedgerState
+    dynamo_ledger: DynamoLedger, copy_decision: CopyDecision, final: LedgerState
 ) -> None:
     # Given a copy that ended protected, or key-dependent (a retry is for failed copies only)
     key = {"RecoveryPointArn": {"S": EBS_SNAPSHOT}, "DestinationVaultArn": {"S": LAG_VAULT_ARN}}
@@ -425,8 +427,7 @@ def test_given_a_reopened_failure_when_stored_then_the_failed_attempt_is_forgott
         },
     )
     # When reopened for attempt 3
-    retry = decide(EVENT, make_facts(), True, settings, attempt=3)
-    assert retry.request is not None
+    retry = copy_of(decide(EVENT, make_facts(), True, settings, attempt=3))
     dynamo_ledger.reopen_failed(EVENT, retry, 3)
     # Then the item is the claim of attempt 3, with nothing left of the failed attempts
     stored = item(dynamodb)

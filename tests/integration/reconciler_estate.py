@@ -59,7 +59,7 @@ class Estate:
             settings=self.settings,
             backup=backup,
             ledger=ledger,
-            copies=self.copies,
+            copies=self.copies.copier,
             keys=KeyVerifier(backup=backup, keys=KmsKeys(self.aws.kms)),
             alerts=SnsAlerts(self.aws.sns, self.settings.alert_topic_arn),
         )

@@ -16,13 +16,14 @@ import pytest
 from moto import mock_aws
 
 from adapters.ledger import DynamoLedger
-from core.copying.copy_service import CopyService
+from core.copying.copy_service import RecoveryPointCopier
 from core.copying.decision import decide, idempotency_token
 from core.kernel.alerts import AlertKind
 from core.kernel.config import Settings
 from core.kernel.copy_jobs import CopyJobUpdate, KeyManager, RecoveryPointKey, VaultRetention
 from core.kernel.errors import RetryableError
 from core.kernel.ledger_states import LedgerEntry, LedgerState
+from core.kernel.models import CopyDecision
 from core.tracking.key_verification import KeyVerifier
 from core.tracking.tracking_service import TrackingOutcomeKind, TrackingService
 from localrun.samples import create_tracking_ledger_table
@@ -69,7 +70,7 @@ class World:
         facts = facts_for_vault(update.source_vault_name, update.source_recovery_point_arn)
         uses_lag = update.destination_vault_arn == LAG_VAULT_ARN
         decision = decide(event, facts, uses_lag, self.settings, attempt)
-        assert decision.request is not None
+        assert isinstance(decision, CopyDecision)
         assert decision.request["DestinationBackupVaultArn"] == update.destination_vault_arn
         assert self.ledger.claim(event, decision, attempt)
         if job is not None:
@@ -101,7 +102,7 @@ def make_world(settings: Settings) -> World:
         settings=settings,
         backup=backup,
         ledger=ledger,
-        copies=CopyService(settings=settings, backup=backup, ledger=ledger),
+        copies=RecoveryPointCopier(settings=settings, backup=backup, ledger=ledger),
         keys=KeyVerifier(backup=backup, keys=keys),
         alerts=alerts,
     )

@@ -19,8 +19,16 @@ from core.copying.decision import (
 from core.kernel.config import LagPlanSelector, Settings
 from core.kernel.copy_jobs import KeyManager
 from core.kernel.lag_plans import LagOptIn, PlanIdentity, lag_opt_in, needs_lookup, plan_uses_lag
-from core.kernel.models import Decision, Origin, Reason, SourceLifecycle, StorageClass, Target
-from tests.fakes import EBS_SNAPSHOT, make_event, make_facts, make_settings
+from core.kernel.models import (
+    CopyDecision,
+    Decision,
+    Origin,
+    Reason,
+    SourceLifecycle,
+    StorageClass,
+    Target,
+)
+from tests.fakes import EBS_SNAPSHOT, copy_of, make_event, make_facts, make_settings
 from tests.samples import (
     ACCOUNT,
     COPY_ROLE_ARN,
@@ -181,8 +189,8 @@ def test_given_a_scenario_when_decided_then_its_reason_is_given(
     # Then the reason matches, copies carry a request and skips carry none
     assert decision.reason is expected
     assert decision.explanation
-    assert (decision.request is not None) is expected.is_copy
-    assert (decision.target is not None) is expected.is_copy
+    assert isinstance(decision, CopyDecision) is expected.is_copy
+    assert (decision.target_label != "none") is expected.is_copy
 
 
 def test_every_reason_code_is_reachable_by_some_scenario() -> None:
@@ -197,10 +205,9 @@ def test_given_a_lag_plan_and_a_lag_capable_type_when_decided_then_the_copy_goes
     settings: Settings,
 ) -> None:
     # Given EBS from a plan that opts in
-    decision = full_decision(settings)()
+    decision = copy_of(full_decision(settings)())
     # Then the request targets the LAG vault with the documented arguments
     assert decision.target is Target.LAG
-    assert decision.request is not None
     assert decision.request["DestinationBackupVaultArn"] == LAG_VAULT_ARN
     assert decision.request["RecoveryPointArn"] == EBS_SNAPSHOT
     assert decision.request["SourceBackupVaultName"] == "daily"
@@ -212,10 +219,9 @@ def test_given_a_lag_plan_and_a_type_that_is_not_lag_capable_then_the_managed_va
     settings: Settings,
 ) -> None:
     # Given RDS from a plan that opts in / When decided
-    decision = full_decision(settings, resource_type="RDS")()
+    decision = copy_of(full_decision(settings, resource_type="RDS")())
     # Then it goes to the managed vault, and the explanation names the type
     assert decision.target is Target.MANAGED
-    assert decision.request is not None
     assert decision.request["DestinationBackupVaultArn"] == MANAGED_VAULT_ARN
     assert decision.explanation == "RDS is not LAG-capable"
 
@@ -223,7 +229,7 @@ def test_given_a_lag_plan_and_a_type_that_is_not_lag_capable_then_the_managed_va
 def test_given_a_plan_that_does_not_opt_in_when_decided_then_the_explanation_says_so(
     settings: Settings,
 ) -> None:
-    decision = full_decision(settings, False)()
+    decision = copy_of(full_decision(settings, False)())
     assert (decision.target, decision.explanation) == (Target.MANAGED, "plan does not opt into LAG")
 
 
@@ -231,7 +237,7 @@ def test_given_a_matrix_override_when_decided_then_rds_goes_to_lag() -> None:
     # Given an operator override: RDS is LAG-capable now
     settings = make_settings(SUPPORT_MATRIX_OVERRIDES='{"RDS": {"lag": true}}')
     # When decided / Then no code change was needed to route it to LAG
-    assert full_decision(settings, resource_type="RDS")().target is Target.LAG
+    assert copy_of(full_decision(settings, resource_type="RDS")()).target is Target.LAG
 
 
 def test_given_a_destination_override_when_decided_then_it_wins_over_lag() -> None:
@@ -240,10 +246,9 @@ def test_given_a_destination_override_when_decided_then_it_wins_over_lag() -> No
         DESTINATION_OVERRIDES=json.dumps({"EBS": {"vault_arn": FSX_VAULT_ARN, "min_days": 45}})
     )
     # When decided
-    decision = full_decision(settings)()
+    decision = copy_of(full_decision(settings)())
     # Then the override vault and its limits apply
     assert decision.target is Target.OVERRIDE
-    assert decision.request is not None
     assert decision.request["DestinationBackupVaultArn"] == FSX_VAULT_ARN
     assert decision.request["Lifecycle"] == {"DeleteAfterDays": 45}
 
@@ -270,8 +275,8 @@ def test_given_a_lag_copy_when_lag_refuses_it_then_the_fallback_goes_to_the_mana
     fallback = fallback_to_managed(event, facts, settings, attempt=2)
     # Then the copy goes to the managed vault, with its own token, and says it is a fallback
     assert fallback.reason is Reason.COPY_TO_MANAGED
-    assert fallback.request is not None
-    assert lag.request is not None
+    assert isinstance(fallback, CopyDecision)
+    assert isinstance(lag, CopyDecision)
     assert fallback.request["DestinationBackupVaultArn"] == MANAGED_VAULT_ARN
     assert fallback.request["IdempotencyToken"] != lag.request["IdempotencyToken"]
     assert "fallback" in fallback.explanation
@@ -381,13 +386,10 @@ def test_given_two_attempts_when_decided_then_each_request_has_its_own_token(
 ) -> None:
     # Given the same recovery point decided for attempt 1 and attempt 2
     event, facts = make_event(), make_facts()
-    first = decide(event, facts, True, settings, attempt=1).request
-    again = decide(event, facts, True, settings, attempt=1).request
-    second = decide(event, facts, True, settings, attempt=2).request
+    first = copy_of(decide(event, facts, True, settings, attempt=1)).request
+    again = copy_of(decide(event, facts, True, settings, attempt=1)).request
+    second = copy_of(decide(event, facts, True, settings, attempt=2)).request
     # Then the same attempt repeats its token and the next attempt gets a new one
-    assert first is not None
-    assert again is not None
-    assert second is not None
     assert first["IdempotencyToken"] == again["IdempotencyToken"]
     assert first["IdempotencyToken"] != second["IdempotencyToken"]
 
@@ -442,7 +444,7 @@ def test_given_an_opt_in_by_vault_when_decided_then_an_ebs_copy_goes_to_lag_and_
     event = make_event(vault_name="dr", backup_plan_id=FOREIGN_PLAN_ID)
     why = "vault dr opts in (LAG_SOURCE_VAULT_NAMES)"
     # When decided
-    decision = decide(event, make_facts(), True, settings, lag_why=why)
+    decision = copy_of(decide(event, make_facts(), True, settings, lag_why=why))
     # Then it goes to the LAG vault, and the explanation names the vault rule
     assert (decision.reason, decision.target) == (Reason.COPY_TO_LAG, Target.LAG)
     assert decision.explanation == f"{why}; type is LAG-capable"
@@ -450,5 +452,5 @@ def test_given_an_opt_in_by_vault_when_decided_then_an_ebs_copy_goes_to_lag_and_
 
 def test_given_an_opt_out_with_a_reason_when_decided_then_the_managed_copy_carries_it() -> None:
     why = "plan x is not in this Region"
-    decision = decide(make_event(), make_facts(), False, make_settings(), lag_why=why)
+    decision = copy_of(decide(make_event(), make_facts(), False, make_settings(), lag_why=why))
     assert (decision.target, decision.explanation) == (Target.MANAGED, why)

@@ -7,19 +7,31 @@ from datetime import timedelta
 
 import pytest
 
+from core.copying import copy_service as copy_service_module
+from core.copying import decision as decision_module
 from core.copying.copy_service import CopyService, OutcomeKind, RecoveryPointCopier
+from core.copying.decision import skip_from_facts
 from core.kernel.config import Settings
 from core.kernel.copy_jobs import KeyManager
 from core.kernel.errors import PermanentError, RetryableError
 from core.kernel.lag_plans import PlanIdentity
 from core.kernel.ledger_states import LedgerState
-from core.kernel.models import Reason, StorageClass, Target
+from core.kernel.models import (
+    CopyDecision,
+    Reason,
+    RecoveryPointEvent,
+    RecoveryPointFacts,
+    SkipDecision,
+    StorageClass,
+    Target,
+)
 from tests.fakes import (
     EBS_SNAPSHOT,
     NO_DESTINATION,
     FakeBackup,
     FakeLedger,
     ManualClock,
+    copy_of,
     make_event,
     make_facts,
     make_settings,
@@ -53,7 +65,7 @@ def test_given_an_in_scope_recovery_point_when_protected_then_a_copy_costs_two_c
     assert outcome.kind is OutcomeKind.COPY_STARTED
     assert outcome.decision.reason is Reason.COPY_TO_LAG
     assert backup.calls == ONE_COPY
-    assert backup.started == [outcome.decision.request]
+    assert backup.started == [copy_of(outcome.decision).request]
     assert outcome.copy_job_id == "copy-job-1"
 
 
@@ -85,8 +97,43 @@ def test_given_an_event_without_a_recovery_point_when_protected_then_the_job_is_
     outcome = service(settings, backup).protect(event)
     # Then one DescribeBackupJob found it, and the copy is of that recovery point
     assert backup.calls == ONE_COPY + Counter({"DescribeBackupJob": 1})
-    assert outcome.decision.request is not None
+    assert isinstance(outcome.decision, CopyDecision)
     assert outcome.decision.request["RecoveryPointArn"] == EBS_SNAPSHOT
+
+
+def test_given_a_copy_service_when_built_then_it_holds_a_copier_on_the_same_ports(
+    settings: Settings,
+) -> None:
+    # Given the live path's ports
+    backup, ledger, keys = FakeBackup(), FakeLedger(), FakeKeys()
+    # When the copy service is built from them
+    copy_service = CopyService(settings=settings, backup=backup, ledger=ledger, keys=keys)
+    # Then it holds a copier (it is not one) that decides and copies through the same ports
+    copier = copy_service.copier
+    assert not isinstance(copy_service, RecoveryPointCopier)
+    assert copier.settings is settings
+    assert copier.backup is backup
+    assert copier.ledger is ledger
+    assert copier.keys is keys
+
+
+def test_given_one_event_when_protected_then_its_recovery_point_facts_are_screened_once(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given skip_from_facts counted wherever the copy path may call it
+    calls: list[str] = []
+
+    def counted(event: RecoveryPointEvent, facts: RecoveryPointFacts) -> SkipDecision | None:
+        calls.append(facts.arn)
+        return skip_from_facts(event, facts)
+
+    monkeypatch.setattr(copy_service_module, "skip_from_facts", counted)
+    monkeypatch.setattr(decision_module, "skip_from_facts", counted)
+    # When one in-scope event is protected (a copy: every stage of the decision runs)
+    outcome = service(settings).protect(make_event())
+    # Then the facts were screened once, not once by the use case and again by the decision
+    assert outcome.kind is OutcomeKind.COPY_STARTED
+    assert calls == [EBS_SNAPSHOT]
 
 
 def test_given_a_known_recovery_point_when_the_copier_protects_it_then_no_job_is_described(
@@ -212,7 +259,7 @@ def test_given_a_copy_already_claimed_when_protected_again_then_no_copy_job_is_s
     outcome = service(settings, backup, ledger).protect(make_event())
     # Then it sees the claim and starts nothing
     assert outcome.kind is OutcomeKind.ALREADY_CLAIMED
-    assert outcome.decision.request == first.decision.request
+    assert copy_of(outcome.decision).request == copy_of(first.decision).request
     assert backup.calls["StartCopyJob"] == 0
 
 
@@ -249,7 +296,7 @@ def test_given_a_throttled_start_when_redelivered_then_the_retry_reuses_the_clai
     assert outcome.kind is OutcomeKind.COPY_STARTED
     assert backup.calls["StartCopyJob"] == 2
     assert len(backup.started) == 1
-    assert outcome.decision.request is not None
+    assert isinstance(outcome.decision, CopyDecision)
     token = outcome.decision.request["IdempotencyToken"]
     assert backup.started[0]["IdempotencyToken"] == token
 
@@ -309,8 +356,8 @@ def test_given_plans_selected_by_name_when_two_events_share_a_plan_then_it_is_lo
         )
     )
     # Then both go to LAG, and the plan cost one GetBackupPlan + one ListTags in all
-    assert first.decision.target is Target.LAG
-    assert second.decision.target is Target.LAG
+    assert copy_of(first.decision).target is Target.LAG
+    assert copy_of(second.decision).target is Target.LAG
     assert (backup.calls["GetBackupPlan"], backup.calls["ListTags"]) == (1, 1)
 
 
@@ -367,7 +414,7 @@ def test_given_a_dr_vault_that_opts_in_when_a_foreign_plan_s_copy_is_protected_t
     outcome = service(settings, backup).protect(event)
     # Then it is copied to the LAG vault, and its plan was never looked up
     assert outcome.decision.reason is Reason.COPY_TO_LAG
-    assert outcome.decision.request is not None
+    assert isinstance(outcome.decision, CopyDecision)
     assert outcome.decision.request["DestinationBackupVaultArn"] == LAG_VAULT_ARN
     assert backup.calls == ONE_COPY
 
@@ -380,7 +427,7 @@ def test_given_no_vault_opt_in_when_the_plan_is_not_found_then_the_decision_says
     # When protected
     outcome = service(settings, backup).protect(event)
     # Then it goes to the managed vault, and the explanation says the plan is not in this Region
-    assert outcome.decision.target is Target.MANAGED
+    assert copy_of(outcome.decision).target is Target.MANAGED
     assert f"plan {FOREIGN_PLAN_ID} is not in this Region" in outcome.decision.explanation
 
 
@@ -394,7 +441,7 @@ def test_given_a_dr_copy_lag_refused_when_planned_again_then_the_vault_rule_does
     # When planned without LAG (the retry of a refused copy)
     decision = copier.plan_recovery_point(event, EBS_SNAPSHOT, lag_allowed=False)
     # Then it goes to the managed vault
-    assert decision.target is Target.MANAGED
+    assert copy_of(decision).target is Target.MANAGED
 
 
 # --- Dry run ---------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The reconciler against in-memory ports: what it copies, settles, skips and reports.
 
-Every heal goes through ``CopyService`` (the live handler's path) on ``FakeBackup``/``FakeLedger``,
-so the requests and ledger writes are the ones the copy handler would make.
+Every heal goes through ``RecoveryPointCopier`` (the copier the live handler's ``CopyService``
+holds) on ``FakeBackup``/``FakeLedger``, so the requests and ledger writes are the ones the copy
+handler would make.
 """
 
 from __future__ import annotations

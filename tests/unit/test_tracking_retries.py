@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.kernel.config import Settings
 from core.kernel.copy_jobs import VaultRetention
-from core.kernel.models import Reason, StorageClass, Target
+from core.kernel.models import CopyDecision, Reason, SkipDecision, StorageClass, Target
 from core.tracking.next_attempt import Route, retry_decision, route_for_vault, with_live_retention
 from tests.fakes import EBS_SNAPSHOT, make_event, make_facts, make_settings
 from tests.samples import LAG_VAULT_ARN, MANAGED_VAULT_ARN, vault_arn
@@ -45,8 +45,8 @@ def test_given_a_retry_when_decided_then_it_keeps_the_destination_with_a_new_tok
     first = retry_decision(event, facts, lag_route(settings), settings, attempt=1, why="first")
     second = retry_decision(event, facts, lag_route(settings), settings, attempt=2, why="again")
     # Then both go to the LAG vault, with different idempotency tokens
-    assert first.request is not None
-    assert second.request is not None
+    assert isinstance(first, CopyDecision)
+    assert isinstance(second, CopyDecision)
     assert second.reason is Reason.COPY_TO_LAG
     assert second.request["DestinationBackupVaultArn"] == LAG_VAULT_ARN
     assert first.request["IdempotencyToken"] != second.request["IdempotencyToken"]
@@ -60,7 +60,7 @@ def test_given_the_vaults_live_range_when_retried_then_the_lifecycle_fits_it(
     # When the retry is decided
     decision = retry_decision(make_event(), make_facts(), route, settings, attempt=2, why="r")
     # Then the copy is kept 45 days
-    assert decision.request is not None
+    assert isinstance(decision, CopyDecision)
     assert decision.request["Lifecycle"] == {"DeleteAfterDays": 45}
 
 
@@ -78,4 +78,5 @@ def test_given_a_source_gone_cold_when_retried_then_the_skip_is_returned(
     decision = retry_decision(
         make_event(), facts, lag_route(settings), settings, attempt=2, why="r"
     )
-    assert (decision.reason, decision.request) == (Reason.SKIP_COLD, None)
+    assert isinstance(decision, SkipDecision)
+    assert decision.reason is Reason.SKIP_COLD

@@ -2,7 +2,7 @@
 
 ``RecoveryPointCopier`` copies a recovery point whose ARN is known: the reconciler and the key guard
 (a listed recovery point always has one), tracking's retries and ``copyctl``. ``CopyService`` is the
-live path on top of it: a completed backup job's event may not name its recovery point, and
+live path, holding a copier: a completed backup job's event may not name its recovery point, and
 DescribeBackupJob then does. Keeping that lookup out of ``RecoveryPointCopier`` keeps it out of
 the code, and so out of the IAM role, of the functions that never need it. Both talk to AWS only
 through the ports, so they run the same against AWS, the emulator and test doubles.
@@ -13,13 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from core.copying.decision import decide, screen_event, screen_recovery_point, skip_from_facts
+from core.copying.decision import (
+    decide_screened,
+    screen_event,
+    screen_recovery_point,
+    skip_from_facts,
+)
 from core.kernel.config import Settings
 from core.kernel.copy_jobs import KeyManager
 from core.kernel.errors import PermanentError
 from core.kernel.lag_plans import LagOptIn, PlanIdentity, lag_opt_in, needs_lookup
 from core.kernel.ledger_states import state_for_skip
-from core.kernel.models import Decision, Origin, RecoveryPointEvent
+from core.kernel.models import CopyDecision, Decision, Origin, RecoveryPointEvent, SkipDecision
 from core.kernel.ports import BackupPort, KeyPort, LedgerPort, RecoveryPointBackupPort
 
 
@@ -50,8 +55,8 @@ class RecoveryPointCopier:
     def protect_recovery_point(self, event: RecoveryPointEvent, recovery_point_arn: str) -> Outcome:
         screened = screen_event(event, self.settings)
         if screened is not None:
-            return self._skipped(event, screened)
-        return self._protect_known(event, recovery_point_arn)
+            return self.record_skip(event, screened)
+        return self.protect_screened(event, recovery_point_arn)
 
     def plan_recovery_point(
         self, event: RecoveryPointEvent, recovery_point_arn: str, *, lag_allowed: bool = True
@@ -61,22 +66,20 @@ class RecoveryPointCopier:
         ``lag_allowed=False``: decide as if the plan did not opt into LAG (the LAG vault refused
         this recovery point before).
         """
-        return screen_event(event, self.settings) or self._decide(
+        return screen_event(event, self.settings) or self.plan_screened(
             event, recovery_point_arn, lag_allowed=lag_allowed
         )
 
-    def start_copy(self, event: RecoveryPointEvent, decision: Decision, attempt: int) -> Outcome:
+    def start_copy(
+        self, event: RecoveryPointEvent, decision: CopyDecision, attempt: int
+    ) -> Outcome:
         """Claim the (recovery point, destination) in the ledger, then start the copy job."""
-        if decision.request is None:
-            raise ValueError(f"decision {decision.reason} carries no copy request")
         if not self.ledger.claim(event, decision, attempt):
             return Outcome(OutcomeKind.ALREADY_CLAIMED, decision)
         return Outcome(OutcomeKind.COPY_STARTED, decision, self.start_claimed(decision, attempt))
 
-    def start_claimed(self, decision: Decision, attempt: int) -> str:
+    def start_claimed(self, decision: CopyDecision, attempt: int) -> str:
         """StartCopyJob for an attempt the caller has claimed in the ledger; its copy job id."""
-        if decision.request is None:
-            raise ValueError(f"decision {decision.reason} carries no copy request")
         try:
             copy_job_id = self.backup.start_copy_job(decision.request)
         except PermanentError as error:
@@ -112,28 +115,30 @@ class RecoveryPointCopier:
             event.vault_name, settings.lag_source_vault_names, settings.lag_plans, plan
         )
 
-    def _protect_known(self, event: RecoveryPointEvent, recovery_point_arn: str) -> Outcome:
-        """``protect`` of an event that passed ``screen_event``."""
-        decision = self._decide(event, recovery_point_arn)
-        if not decision.reason.is_copy:
-            return self._skipped(event, decision)
-        return self.start_copy(event, decision, attempt=1)
+    def protect_screened(self, event: RecoveryPointEvent, recovery_point_arn: str) -> Outcome:
+        """``protect_recovery_point`` of an event that passed ``screen_event``."""
+        match self.plan_screened(event, recovery_point_arn):
+            case SkipDecision() as skip:
+                return self.record_skip(event, skip)
+            case CopyDecision() as copy:
+                return self.start_copy(event, copy, attempt=1)
 
-    def _decide(
+    def plan_screened(
         self, event: RecoveryPointEvent, recovery_point_arn: str, *, lag_allowed: bool = True
     ) -> Decision:
+        """``plan_recovery_point`` of an event that passed ``screen_event``."""
         screened = screen_recovery_point(event, recovery_point_arn, self.settings)
         if screened is not None:
             return screened
         facts = self.backup.describe_recovery_point(event.vault_name, recovery_point_arn)
         # A recovery point skipped for what it is (cold, still being created, ...) needs no plan
-        # lookup and no DescribeKey.
+        # lookup and no DescribeKey; screened once here, not again in the decision.
         skipped = skip_from_facts(event, facts)
         if skipped is not None:
             return skipped
         # lag_allowed=False (the LAG vault refused this recovery point): no opt-in counts.
         opt_in = self.lag_opt_in(event) if lag_allowed else LagOptIn(False)
-        return decide(
+        return decide_screened(
             event,
             facts,
             opt_in.uses_lag,
@@ -142,27 +147,39 @@ class RecoveryPointCopier:
             lag_why=opt_in.why,
         )
 
-    def _skipped(self, event: RecoveryPointEvent, decision: Decision) -> Outcome:
+    def record_skip(self, event: RecoveryPointEvent, decision: SkipDecision) -> Outcome:
+        """The skip, recorded once in the ledger with its reason."""
         self.ledger.record_final(event, decision, state_for_skip(decision.reason))
         return Outcome(OutcomeKind.SKIPPED, decision)
 
 
 @dataclass
-class CopyService(RecoveryPointCopier):
-    """The live copy path: the event of a completed backup or copy job."""
+class CopyService:
+    """The live copy path: the event of a completed backup or copy job.
 
+    It finds the recovery point a backup job's event does not name, and hands the rest to its
+    ``copier`` (built from the same ports: ``backup`` is the copier's too).
+    """
+
+    settings: Settings
     backup: BackupPort
+    ledger: LedgerPort
+    keys: KeyPort | None = None  # None: source keys are not looked up (copyctl plan)
+    copier: RecoveryPointCopier = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.copier = RecoveryPointCopier(self.settings, self.backup, self.ledger, self.keys)
 
     def protect(self, event: RecoveryPointEvent) -> Outcome:
         screened = screen_event(event, self.settings)
         if screened is not None:
             # Before the recovery point is looked up: a skipped event costs no AWS call.
-            return self._skipped(event, screened)
-        return self._protect_known(event, self._recovery_point_arn(event))
+            return self.copier.record_skip(event, screened)
+        return self.copier.protect_screened(event, self._recovery_point_arn(event))
 
     def plan(self, event: RecoveryPointEvent) -> Decision:
         """The decision ``protect`` would act on, without starting a copy or writing the ledger."""
-        return screen_event(event, self.settings) or self._decide(
+        return screen_event(event, self.settings) or self.copier.plan_screened(
             event, self._recovery_point_arn(event)
         )
 

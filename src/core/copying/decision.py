@@ -1,10 +1,14 @@
-"""Where the copy decision is made: data in, ``Decision`` out, a reason code for every outcome.
+"""Where the copy decision is made: data in, a ``CopyDecision`` or a ``SkipDecision`` out, a reason
+code for every outcome.
 
 The live handler, the reconciler, the local demo and ``copyctl plan`` all call these functions.
 Screening is split so that the common skips cost no AWS call:
 1. ``screen_event`` — from the event alone (state, scope, loops, composite children);
 2. ``screen_recovery_point`` — from the recovery point ARN and type (continuous, not copyable);
-3. ``decide`` — with the one ``DescribeRecoveryPoint`` answer and the plan's LAG opt-in.
+3. ``decide`` — with the one ``DescribeRecoveryPoint`` answer and the plan's LAG opt-in: first
+   ``skip_from_facts`` (what the recovery point itself is), then ``decide_screened`` (its key, its
+   destination). The use case calls the two itself, to look up the plan and the key only for a
+   recovery point its facts do not skip.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from core.kernel.arns import is_continuous_recovery_point_arn
 from core.kernel.config import Destination, Settings
 from core.kernel.copy_jobs import KeyManager
 from core.kernel.models import (
+    CopyDecision,
     Decision,
     Reason,
     RecoveryPointEvent,
     RecoveryPointFacts,
+    SkipDecision,
     StartCopyJobRequest,
     StorageClass,
     Target,
@@ -31,7 +37,7 @@ _DELETE_AFTER_COPY = "DELETE_AFTER_COPY"
 _TOKEN_NAMESPACE = uuid.UUID("6f1c0d1e-55a4-4c1e-9a55-1d0c0b5e2a77")
 
 
-def screen_event(event: RecoveryPointEvent, settings: Settings) -> Decision | None:
+def screen_event(event: RecoveryPointEvent, settings: Settings) -> SkipDecision | None:
     """A skip decided from the event alone, or None when the event is in scope."""
     if event.state != "COMPLETED":
         return _skip(event, Reason.SKIP_NOT_COMPLETED, f"job state is {event.state}")
@@ -57,7 +63,7 @@ def screen_event(event: RecoveryPointEvent, settings: Settings) -> Decision | No
 
 def screen_recovery_point(
     event: RecoveryPointEvent, recovery_point_arn: str, settings: Settings
-) -> Decision | None:
+) -> SkipDecision | None:
     """A skip decided from the recovery point ARN and resource type, with no AWS call."""
     if is_continuous_recovery_point_arn(recovery_point_arn):
         # "Does not support continuous backups" (API_StartCopyJob.html)
@@ -96,9 +102,32 @@ def decide(
     not depend on any customer key, and a LAG vault would refuse the copy anyway
     (lag-vault-primary-backup.html: the source must be CMK-encrypted or unencrypted).
     """
-    skip = skip_from_facts(event, facts)
-    if skip is not None:
-        return skip
+    return skip_from_facts(event, facts) or decide_screened(
+        event,
+        facts,
+        plan_uses_lag,
+        settings,
+        attempt,
+        source_key_manager=source_key_manager,
+        lag_why=lag_why,
+    )
+
+
+def decide_screened(
+    event: RecoveryPointEvent,
+    facts: RecoveryPointFacts,
+    plan_uses_lag: bool,
+    settings: Settings,
+    attempt: int = 1,
+    *,
+    source_key_manager: KeyManager | None = None,
+    lag_why: str | None = None,
+) -> Decision:
+    """``decide`` once ``skip_from_facts`` found no skip: the source key's skip, or the copy.
+
+    For the caller that screened the facts itself (``RecoveryPointCopier``, to spare a skipped
+    recovery point the plan lookup and the DescribeKey): the facts are screened once per event.
+    """
     if source_key_manager is KeyManager.AWS:
         return _skip(
             event,
@@ -110,7 +139,7 @@ def decide(
         event.resource_type, plan_uses_lag, settings, lag_why=lag_why
     )
     request = copy_request(event, facts, destination, target, settings=settings, attempt=attempt)
-    return Decision(reason, why, facts.arn, event.resource_type, target, request)
+    return CopyDecision(reason, why, facts.arn, event.resource_type, target, request)
 
 
 def copy_request(
@@ -174,7 +203,7 @@ def idempotency_token(recovery_point_arn: str, destination_vault_arn: str, attem
     return str(uuid.uuid5(_TOKEN_NAMESPACE, name))
 
 
-def skip_from_facts(event: RecoveryPointEvent, facts: RecoveryPointFacts) -> Decision | None:
+def skip_from_facts(event: RecoveryPointEvent, facts: RecoveryPointFacts) -> SkipDecision | None:
     """The skip a recovery point's own facts call for (status, storage class, ...), if any."""
     if facts.status not in FINISHED_STATUSES:
         return _skip(
@@ -211,6 +240,6 @@ def _skip(
     reason: Reason,
     explanation: str,
     recovery_point_arn: str | None = None,
-) -> Decision:
+) -> SkipDecision:
     arn = recovery_point_arn or event.recovery_point_arn or f"job:{event.job_id}"
-    return Decision(reason, explanation, arn, event.resource_type)
+    return SkipDecision(reason, explanation, arn, event.resource_type)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import NotRequired, TypedDict
+from typing import NotRequired, TypeAlias, TypedDict
 
 
 class Origin(StrEnum):
@@ -108,14 +108,35 @@ class StartCopyJobRequest(TypedDict):
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
+class CopyDecision:
+    """Copy the recovery point to ``target``'s destination with this exact StartCopyJob request."""
+
+    reason: Reason  # a copy-* reason
+    explanation: str
+    recovery_point_arn: str
+    resource_type: str
+    target: Target
+    request: StartCopyJobRequest
+
+    @property
+    def target_label(self) -> str:
+        return self.target.value
+
+
+@dataclass(frozen=True, slots=True)
+class SkipDecision:
+    """Leave the recovery point without a copy, for ``reason`` (a skip-* reason)."""
+
     reason: Reason
     explanation: str
     recovery_point_arn: str
     resource_type: str
-    target: Target | None = None
-    request: StartCopyJobRequest | None = None
 
     @property
     def target_label(self) -> str:
-        return self.target.value if self.target else "none"
+        return "none"
+
+
+# Every decision is one or the other: code that starts a copy takes a CopyDecision, code that
+# only reports (metrics, logs, the ledger's reason) takes either.
+Decision: TypeAlias = CopyDecision | SkipDecision

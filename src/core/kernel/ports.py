@@ -16,7 +16,13 @@ from core.kernel.copy_jobs import (
 )
 from core.kernel.lag_plans import PlanIdentity
 from core.kernel.ledger_states import LedgerEntry, LedgerState
-from core.kernel.models import Decision, RecoveryPointEvent, RecoveryPointFacts, StartCopyJobRequest
+from core.kernel.models import (
+    CopyDecision,
+    RecoveryPointEvent,
+    RecoveryPointFacts,
+    SkipDecision,
+    StartCopyJobRequest,
+)
 
 
 class RecoveryPointBackupPort(Protocol):
@@ -42,25 +48,29 @@ class LedgerPort(Protocol):
 
     def get(self, recovery_point_arn: str, destination_vault_arn: str) -> LedgerEntry | None: ...
 
-    def claim(self, event: RecoveryPointEvent, decision: Decision, attempt: int) -> bool:
+    def claim(self, event: RecoveryPointEvent, decision: CopyDecision, attempt: int) -> bool:
         """Record PLANNED for this attempt; False when the copy is already under way or done."""
         ...
 
-    def mark_started(self, decision: Decision, copy_job_id: str, attempt: int) -> None: ...
+    def mark_started(self, decision: CopyDecision, copy_job_id: str, attempt: int) -> None: ...
 
-    def mark_start_failed(self, decision: Decision, attempt: int, reason: str, detail: str) -> None:
+    def mark_start_failed(
+        self, decision: CopyDecision, attempt: int, reason: str, detail: str
+    ) -> None:
         """AWS refused to start this attempt's copy job for good: FAILED, with AWS's reason."""
         ...
 
     def record_final(
-        self, event: RecoveryPointEvent, decision: Decision, state: LedgerState
+        self, event: RecoveryPointEvent, decision: SkipDecision, state: LedgerState
     ) -> None: ...
 
 
 class RetryLedgerPort(LedgerPort, Protocol):
     """An operator's retry of a failed copy (``copyctl reconcile --retry-failed``)."""
 
-    def reopen_failed(self, event: RecoveryPointEvent, decision: Decision, attempt: int) -> bool:
+    def reopen_failed(
+        self, event: RecoveryPointEvent, decision: CopyDecision, attempt: int
+    ) -> bool:
         """FAILED → PLANNED for ``attempt``, only over a FAILED entry of a lower attempt.
 
         The failed attempt's copy job and failure are forgotten, so no late event of an older

@@ -26,7 +26,7 @@ from core.copying.copy_service import RecoveryPointCopier
 from core.copying.decision import idempotency_token
 from core.kernel.config import Settings
 from core.kernel.ledger_states import LedgerEntry, LedgerState
-from core.kernel.models import Decision, RecoveryPointEvent
+from core.kernel.models import CopyDecision, Decision, RecoveryPointEvent, SkipDecision
 from core.kernel.ports import RetryLedgerPort
 from core.tracking.failure_kinds import FailureKind
 
@@ -66,7 +66,7 @@ class FailedCopyRetrier:
         decision = self.copies.plan_recovery_point(
             event, recovery_point_arn, lag_allowed=not lag_refused
         )
-        if decision.request is None:
+        if isinstance(decision, SkipDecision):
             return RetryOutcome(RetryKind.NOT_COPYABLE, decision)
         previous = failed.get(decision.request["DestinationBackupVaultArn"])
         attempt = previous.attempts + 1 if previous else 1
@@ -88,10 +88,8 @@ class FailedCopyRetrier:
         return entry is not None and entry.reason == FailureKind.LAG_REJECTED.value
 
 
-def _as_attempt(decision: Decision, attempt: int, why: str) -> Decision:
+def _as_attempt(decision: CopyDecision, attempt: int, why: str) -> CopyDecision:
     """The same copy as ``attempt``: its own IdempotencyToken (decide() made attempt 1's)."""
-    if decision.request is None:
-        raise ValueError(f"decision {decision.reason} carries no copy request")
     request = decision.request.copy()
     request["IdempotencyToken"] = idempotency_token(
         decision.recovery_point_arn, request["DestinationBackupVaultArn"], attempt

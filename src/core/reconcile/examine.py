@@ -22,7 +22,7 @@ from core.kernel.config import Settings
 from core.kernel.copy_jobs import CopyJobFacts, CopyJobState, CopyJobUpdate
 from core.kernel.errors import OrchestratorError
 from core.kernel.ledger_states import LedgerEntry
-from core.kernel.models import Decision
+from core.kernel.models import SkipDecision
 from core.kernel.ports import CopyJobPort
 from core.kernel.recovery_points import ListedRecoveryPoint, as_event
 from core.operator_retry.retry_failed import FailedCopyRetrier, RetryKind
@@ -75,7 +75,7 @@ class RecoveryPointExaminer:
             return self._skipped(point, skip)
         return self._as_judged(point, judgement)
 
-    def _screen(self, point: ListedRecoveryPoint) -> Decision | None:
+    def _screen(self, point: ListedRecoveryPoint) -> SkipDecision | None:
         """The skips the decision makes without any AWS call (continuous, not copyable, …)."""
         event = as_event(point, self.settings)
         return screen_event(event, self.settings) or screen_recovery_point(
@@ -84,7 +84,7 @@ class RecoveryPointExaminer:
 
     def _plan(self, point: ListedRecoveryPoint) -> Finding:
         decision = self.copies.plan_recovery_point(as_event(point, self.settings), point.arn)
-        if decision.request is None:
+        if isinstance(decision, SkipDecision):
             return self._skipped(point, decision)
         return Finding(
             point,
@@ -99,7 +99,7 @@ class RecoveryPointExaminer:
     def _protect(self, point: ListedRecoveryPoint) -> Finding:
         outcome = self.copies.protect_recovery_point(as_event(point, self.settings), point.arn)
         decision = outcome.decision
-        if outcome.kind is OutcomeKind.SKIPPED:
+        if isinstance(decision, SkipDecision):  # OutcomeKind.SKIPPED
             return self._skipped(point, decision)
         if outcome.kind is OutcomeKind.ALREADY_CLAIMED:
             # The live handler got there first (or a copy was claimed and is resuming).
@@ -125,7 +125,7 @@ class RecoveryPointExaminer:
         event = as_event(point, self.settings)
         outcome = retries.retry(event, point.arn, judgement.entries, dry_run=dry_run)
         decision = outcome.decision
-        if outcome.kind is RetryKind.NOT_COPYABLE:
+        if isinstance(decision, SkipDecision):  # RetryKind.NOT_COPYABLE
             explanation = f"not retried: {decision.explanation}"
             return replace(self._as_judged(point, judgement), explanation=explanation)
         if outcome.kind is RetryKind.TAKEN:
@@ -183,7 +183,7 @@ class RecoveryPointExaminer:
             backup_plan_id=entry.backup_plan_id,
         )
 
-    def _skipped(self, point: ListedRecoveryPoint, decision: Decision) -> Finding:
+    def _skipped(self, point: ListedRecoveryPoint, decision: SkipDecision) -> Finding:
         standing = standing_for_skip(decision.reason)
         return Finding(
             point, standing, NO_TARGET, decision.reason.value, decision.explanation, Action.NONE

@@ -13,6 +13,7 @@ from core.copying.decision import copy_request, skip_from_facts
 from core.kernel.config import Destination, Settings
 from core.kernel.copy_jobs import VaultRetention
 from core.kernel.models import (
+    CopyDecision,
     Decision,
     Reason,
     RecoveryPointEvent,
@@ -73,6 +74,6 @@ def retry_decision(
     request = copy_request(
         source, facts, route.destination, route.target, settings=settings, attempt=attempt
     )
-    return Decision(
+    return CopyDecision(
         _REASONS[route.target], why, facts.arn, source.resource_type, route.target, request
     )

@@ -31,7 +31,14 @@ from core.kernel.config import Settings
 from core.kernel.copy_jobs import CopyJobState, CopyJobUpdate, CopyResult
 from core.kernel.errors import RetryableError
 from core.kernel.ledger_states import LedgerEntry, LedgerState
-from core.kernel.models import Decision, Origin, RecoveryPointEvent, RecoveryPointFacts, Target
+from core.kernel.models import (
+    Decision,
+    Origin,
+    RecoveryPointEvent,
+    RecoveryPointFacts,
+    SkipDecision,
+    Target,
+)
 from core.kernel.ports import AlertPort, TrackingBackupPort, TrackingLedgerPort
 from core.kernel.retry_delay import Delivery, must_wait, retry_delay_seconds
 from core.tracking.failure_kinds import FailureKind, classify_failure
@@ -200,7 +207,7 @@ class TrackingService:
 
     def _retry(self, failure: _Failure, attempt: int) -> TrackingOutcome:
         source, decision = self._next_attempt(failure, attempt)
-        if decision.request is None:
+        if isinstance(decision, SkipDecision):
             return self._give_up(failure, decision.reason.value, decision.explanation)
         retention = decision.request["Lifecycle"]["DeleteAfterDays"]
         if failure.kind is FailureKind.RETENTION_OUT_OF_RANGE and (
@@ -215,7 +222,7 @@ class TrackingService:
         """LAG refused the recovery point: copy it to the managed-key vault instead."""
         source, facts = self._source_and_facts(failure)
         decision = fallback_to_managed(source, facts, self.settings, attempt=1)
-        if decision.request is None:
+        if isinstance(decision, SkipDecision):
             return self._give_up(failure, decision.reason.value, decision.explanation)
         # Start first, then settle the LAG entry: a crash in between is redelivered, and the
         # fallback's ledger claim stops a second copy.
