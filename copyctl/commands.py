@@ -137,6 +137,9 @@ class _NoLedger:
     ) -> None:
         raise RuntimeError("copyctl plan never writes the ledger")
 
+    def release_claim(self, decision: CopyDecision, attempt: int) -> None:
+        raise RuntimeError("copyctl plan never writes the ledger")
+
     def record_final(
         self, event: RecoveryPointEvent, decision: SkipDecision, state: LedgerState
     ) -> None:

@@ -156,6 +156,7 @@ class FakeLedger:
     entries: dict[tuple[str, str], LedgerEntry] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    released_claims: set[tuple[str, str]] = field(default_factory=set)
 
     def get(self, recovery_point_arn: str, destination_vault_arn: str) -> LedgerEntry | None:
         return self.entries.get((recovery_point_arn, destination_vault_arn))
@@ -173,11 +174,17 @@ class FakeLedger:
                 and (current.updated_at or self.clock()) < self.clock() - CLAIM_LEASE
             )
             or (
+                current.state is LedgerState.PLANNED
+                and current.attempts == attempt
+                and key in self.released_claims
+            )
+            or (
                 current.state in (LedgerState.PLANNED, LedgerState.STARTED)
                 and current.attempts < attempt
             )
         )
         if allowed:
+            self.released_claims.discard(key)
             self.entries[key] = LedgerEntry(
                 recovery_point_arn=key[0],
                 destination_vault_arn=key[1],
@@ -223,6 +230,18 @@ class FakeLedger:
             and can_transition(current.state, LedgerState.STARTED)
         ):
             self.entries[key] = replace(current, state=LedgerState.STARTED, copy_job_id=copy_job_id)
+
+    def release_claim(self, decision: CopyDecision, attempt: int) -> None:
+        self.calls["release_claim"] += 1
+        key = (decision.recovery_point_arn, decision.request["DestinationBackupVaultArn"])
+        current = self.entries.get(key)
+        if (
+            current is not None
+            and current.state is LedgerState.PLANNED
+            and current.attempts == attempt
+            and current.copy_job_id is None
+        ):
+            self.released_claims.add(key)
 
     def mark_start_failed(
         self, decision: CopyDecision, attempt: int, reason: str, detail: str

@@ -73,6 +73,7 @@ class DynamoLedger:
         condition = (
             "attribute_not_exists(RecoveryPointArn)"
             " OR (#state = :planned AND Attempts = :attempt AND UpdatedAt < :lease_ended)"
+            " OR (#state = :planned AND Attempts = :attempt AND ClaimReleased = :released)"
             " OR (#state IN (:planned, :started) AND Attempts < :attempt)"
         )
         values = {
@@ -80,11 +81,17 @@ class DynamoLedger:
             ":started": _s(LedgerState.STARTED),
             ":attempt": _n(attempt),
             ":lease_ended": _s((self._now() - CLAIM_LEASE).isoformat()),
+            ":released": {"BOOL": True},
         }
         key = _key(decision.recovery_point_arn, request["DestinationBackupVaultArn"])
         # A new attempt has no copy job yet: a stale job id must not be mistaken for it.
         return self._update(
-            key, LedgerState.PLANNED, fields, condition, values, remove=("CopyJobId",)
+            key,
+            LedgerState.PLANNED,
+            fields,
+            condition,
+            values,
+            remove=("CopyJobId", "ClaimReleased"),
         )
 
     def reopen_failed(
@@ -112,6 +119,15 @@ class DynamoLedger:
         key = _key(decision.recovery_point_arn, decision.request["DestinationBackupVaultArn"])
         fields = {"FailureKind": _s(reason), "Explanation": _s((detail or reason)[:_MAX_TEXT])}
         self.transition(key, LedgerState.FAILED, fields, same_attempt=attempt, create=False)
+
+    def release_claim(self, decision: CopyDecision, attempt: int) -> None:
+        # Only this attempt's own claim, and only while no copy job is known for it; a miss means
+        # another delivery moved the entry on, which is what a release would have allowed anyway.
+        key = _key(decision.recovery_point_arn, decision.request["DestinationBackupVaultArn"])
+        condition = "#state = :planned AND Attempts = :attempt AND attribute_not_exists(CopyJobId)"
+        values = {":planned": _s(LedgerState.PLANNED), ":attempt": _n(attempt)}
+        released = {"ClaimReleased": {"BOOL": True}}
+        self._update(key, LedgerState.PLANNED, released, condition, values)
 
     def record_final(
         self, event: RecoveryPointEvent, decision: SkipDecision, state: LedgerState

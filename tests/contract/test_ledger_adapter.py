@@ -109,6 +109,39 @@ def test_given_a_fresh_claim_when_the_same_attempt_claims_again_then_it_fails(
     assert not ledger.claim(EVENT, copy_decision, 1)
 
 
+def test_given_a_claim_released_after_a_transient_failure_when_redelivered_then_it_is_claimed(
+    ledger: LedgerPort, copy_decision: CopyDecision, clock: ManualClock
+) -> None:
+    # Given a delivery whose StartCopyJob was throttled: it released its claim and failed
+    ledger.claim(EVENT, copy_decision, 1)
+    ledger.release_claim(copy_decision, 1)
+    # When SQS redelivers it well within the claim's lease
+    clock.advance(timedelta(seconds=5))
+    # Then the same attempt may claim at once (same idempotency token), and only once
+    assert ledger.claim(EVENT, copy_decision, 1)
+    assert state_of(ledger) == (LedgerState.PLANNED, 1)
+    assert not ledger.claim(EVENT, copy_decision, 1)
+
+
+def test_given_a_started_copy_when_its_claim_is_released_then_nothing_changes(
+    ledger: LedgerPort, copy_decision: CopyDecision
+) -> None:
+    # Given attempt 1 started its copy job (a late release from another delivery arrives)
+    ledger.claim(EVENT, copy_decision, 1)
+    ledger.mark_started(copy_decision, "copy-job-1", 1)
+    ledger.release_claim(copy_decision, 1)
+    # When a duplicate delivery claims attempt 1 / Then it is still refused: no second copy job
+    assert not ledger.claim(EVENT, copy_decision, 1)
+    assert state_of(ledger) == (LedgerState.STARTED, 1)
+
+
+def test_given_no_entry_when_a_claim_is_released_then_nothing_is_created(
+    ledger: LedgerPort, copy_decision: CopyDecision
+) -> None:
+    ledger.release_claim(copy_decision, 1)
+    assert ledger.get(copy_decision.recovery_point_arn, LAG_VAULT_ARN) is None
+
+
 def test_given_a_started_copy_when_the_same_attempt_claims_again_then_it_fails(
     ledger: LedgerPort, copy_decision: CopyDecision
 ) -> None:

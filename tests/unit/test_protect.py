@@ -301,6 +301,23 @@ def test_given_a_throttled_start_when_redelivered_then_the_retry_reuses_the_clai
     assert backup.started[0]["IdempotencyToken"] == token
 
 
+def test_given_a_throttled_start_when_redelivered_at_once_then_the_copy_starts(
+    settings: Settings,
+) -> None:
+    # Given StartCopyJob is throttled once (issue 14: a redelivery sooner than the claim's lease,
+    # e.g. a short visibility timeout or a manual redrive, was dropped as "already claimed")
+    backup = FakeBackup(start_errors=[RetryableError("ThrottlingException", "slow down")])
+    ledger = FakeLedger(clock=ManualClock())
+    copy_service = service(settings, backup, ledger)
+    with pytest.raises(RetryableError):
+        copy_service.protect(make_event())
+    # When the record comes back at once / Then the released claim is taken and the copy starts
+    outcome = copy_service.protect(make_event())
+    assert ledger.calls["release_claim"] == 1
+    assert outcome.kind is OutcomeKind.COPY_STARTED
+    assert len(backup.started) == 1
+
+
 def test_given_a_start_refused_for_good_when_protected_then_the_ledger_says_failed_and_why(
     settings: Settings,
 ) -> None:

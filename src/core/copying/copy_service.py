@@ -21,7 +21,7 @@ from core.copying.decision import (
 )
 from core.kernel.config import Settings
 from core.kernel.copy_jobs import KeyManager
-from core.kernel.errors import PermanentError
+from core.kernel.errors import PermanentError, RetryableError
 from core.kernel.lag_plans import LagOptIn, PlanIdentity, lag_opt_in, needs_lookup
 from core.kernel.ledger_states import state_for_skip
 from core.kernel.models import CopyDecision, Decision, Origin, RecoveryPointEvent, SkipDecision
@@ -85,6 +85,11 @@ class RecoveryPointCopier:
         except PermanentError as error:
             # Without this the entry would stay PLANNED and look in flight forever.
             self.ledger.mark_start_failed(decision, attempt, error.reason, error.message)
+            raise
+        except RetryableError:
+            # The record is redelivered; without this, a redelivery sooner than the claim's lease
+            # would find the claim and drop the record as "already claimed" without a copy.
+            self.ledger.release_claim(decision, attempt)
             raise
         self.ledger.mark_started(decision, copy_job_id, attempt)
         return copy_job_id

@@ -60,6 +60,10 @@ class LedgerPort(Protocol):
         """AWS refused to start this attempt's copy job for good: FAILED, with AWS's reason."""
         ...
 
+    def release_claim(self, decision: CopyDecision, attempt: int) -> None:
+        """StartCopyJob failed for a transient reason: the next delivery may claim it at once."""
+        ...
+
     def record_final(
         self, event: RecoveryPointEvent, decision: SkipDecision, state: LedgerState
     ) -> None: ...
