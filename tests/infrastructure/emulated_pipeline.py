@@ -5,7 +5,10 @@ evaluates it), so the metrics they emit carry exactly the dimensions a deployed 
 including the ``service`` dimension Powertools adds from POWERTOOLS_SERVICE_NAME. The scenario
 walks every metric the handlers can emit: a copy protected, a copy that fails for good (an EBS
 recovery point into the aws/backup vault, which the emulator refuses by default), a record the
-copy handler rejects, a reconciler run, and the key guard on the deletion of the stack's vault key.
+copy handler rejects, a backup job of the hourly vault that fails (the emulator's
+``backup_failure_rate`` fault; its "Backup Job State Change" reaches the tracking function through
+the template's ``BackupJobProblemRule``, as events/backup-failed-ebs.json shows AWS's), a
+reconciler run, and the key guard on the deletion of the stack's vault key.
 """
 
 from __future__ import annotations
@@ -53,7 +56,8 @@ _TEST_ENVIRONMENT = {
 class PipelineRun:
     stack_name: str
     emf: list[dict[str, Any]] = field(default_factory=list)  # every EMF document printed
-    tracked_states: list[str] = field(default_factory=list)  # events TrackingQueue received
+    # (detail-type, state) of every event TrackingQueue received
+    tracked_events: list[tuple[str, str]] = field(default_factory=list)
     answers: dict[str, Any] = field(default_factory=dict)  # function -> what its handler returned
 
     def metric_sets(self, namespace: str) -> set[tuple[str, frozenset[str]]]:
@@ -68,8 +72,9 @@ class PipelineRun:
                         found.add((metric["Name"], frozenset(dimensions)))
         return found
 
-    def dimension_values(self, name: str) -> set[str]:
-        return {str(d[name]) for d in self.emf if name in d}
+    def dimension_values(self, name: str, metric: str | None = None) -> set[str]:
+        """Values of dimension ``name`` in every EMF document, or in those of ``metric`` only."""
+        return {str(d[name]) for d in self.emf if name in d and (metric is None or metric in d)}
 
 
 def run_pipeline() -> PipelineRun:
@@ -107,11 +112,25 @@ class _Scenario:
             )
         self.sqs.send_message(QueueUrl=str(self.stack.ref("CopyQueue")), MessageBody="not json")
         emulator.settle()
+        self._fail_a_backup(role)
         with _captured_emf(self.run):
             self._drain_queues()
             self._invoke("ReconcilerFunction", "handlers.reconcile_handler", _scheduled_event())
             key_event = _key_deletion_event(str(self.stack.arn("BackupVaultKey")))
             self._invoke("KeyGuardFunction", "handlers.key_guard_handler", key_event)
+
+    def _fail_a_backup(self, role: str) -> None:
+        """An hourly backup of another EBS volume that ends FAILED and writes nothing."""
+        emulator.set_faults(backup_failure_rate=1.0)
+        try:
+            self.backup.start_backup_job(
+                BackupVaultName=str(self.stack.ref("HourlyVault")),
+                ResourceArn=f"arn:aws:ec2:{REGION}:{ACCOUNT}:volume/vol-0f1e2d3c4b5a69788",
+                IamRoleArn=role,
+            )
+            emulator.settle()
+        finally:
+            emulator.reset_faults()
 
     def _create_ledger(self) -> None:
         rendered = render(region=REGION, account=ACCOUNT, stack_name=STACK_NAME)
@@ -141,7 +160,7 @@ class _Scenario:
         if not messages:
             return 0
         if function == "TrackingFunction":
-            self.run.tracked_states += [_state(m["Body"]) for m in messages]
+            self.run.tracked_events += [_kind_and_state(m["Body"]) for m in messages]
         handler = self._handler(function, module)
         response = handler(_sqs_event(messages, str(self.stack.arn(queue))), _context(function))
         if response["batchItemFailures"]:
@@ -179,8 +198,9 @@ def _captured_emf(run: PipelineRun) -> Iterator[None]:
                 run.emf.append(json.loads(line))
 
 
-def _state(body: str) -> str:
-    return str(json.loads(body)["detail"]["state"])
+def _kind_and_state(body: str) -> tuple[str, str]:
+    event = json.loads(body)
+    return str(event["detail-type"]), str(event["detail"]["state"])
 
 
 def _sqs_event(messages: Sequence[Mapping[str, Any]], queue_arn: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from core.kernel.models import Reason, Target
+from core.tracking.backup_job_problems import PROBLEM_STATES
 from core.tracking.failure_kinds import FailureKind
 from core.tracking.tracking_service import TrackingOutcomeKind
 from tests.infrastructure.emulated_pipeline import STACK_NAME, PipelineRun, run_pipeline
@@ -29,6 +30,7 @@ NAMESPACE = "BackupCopyOrchestrator"
 RECONCILER_METRICS = frozenset(
     {"Coverage", "OldestUnprotectedAgeSeconds", "ReconcileRun", "KeyGuardEvent"}
 )
+BACKUP_JOB = "Backup Job State Change"
 RECONCILE_RUN_OUTCOMES = frozenset({"complete", "continued"})
 KEY_GUARD_OUTCOMES = frozenset({"alerted", "not-in-use"})
 TARGETS = frozenset({t.value for t in Target} | {"none"})  # Decision.target_label
@@ -39,6 +41,7 @@ HANDLER_VALUES = {
     ("CopyResult", "Outcome"): frozenset(o.value for o in TrackingOutcomeKind),
     ("CopyResult", "Target"): TARGETS,
     ("CopyFailure", "Reason"): frozenset(f.value for f in FailureKind),
+    ("BackupJobProblem", "State"): frozenset(PROBLEM_STATES),
 }
 
 
@@ -59,7 +62,13 @@ def test_the_scenario_reaches_every_handler_metric(run: PipelineRun) -> None:
     # Given the pipeline run / Then every metric of the handlers was emitted, so the comparison
     # below covers them all
     emitted = {name for name, _ in run.metric_sets(NAMESPACE)}
-    assert {"CopyDecision", "RejectedRecord", "CopyResult", "CopyFailure"} <= emitted
+    assert {
+        "CopyDecision",
+        "RejectedRecord",
+        "CopyResult",
+        "CopyFailure",
+        "BackupJobProblem",
+    } <= emitted
     assert emitted >= RECONCILER_METRICS
 
 
@@ -72,8 +81,21 @@ def test_the_reconciler_completes_a_pass_and_the_key_guard_alerts(run: PipelineR
 
 def test_the_tracking_queue_gets_no_created_events(run: PipelineRun) -> None:
     # The emulator's copy events went through the template's rule: CREATED is filtered out.
-    assert "CREATED" not in run.tracked_states
-    assert {"RUNNING", "COMPLETED", "FAILED"} <= set(run.tracked_states)
+    copy_states = {state for kind, state in run.tracked_events if kind == "Copy Job State Change"}
+    assert "CREATED" not in copy_states
+    assert {"RUNNING", "COMPLETED", "FAILED"} <= copy_states
+
+
+def test_the_failed_backup_reaches_the_tracking_function_and_is_counted(run: PipelineRun) -> None:
+    # Given a backup job of the hourly vault that failed in the emulator
+    # Then BackupJobProblemRule put its event (and no completed backup's) on TrackingQueue
+    backup_states = [state for kind, state in run.tracked_events if kind == BACKUP_JOB]
+    assert backup_states == ["FAILED"]
+    # And the tracking function counted it by state and resource type, for this stack
+    counted = {
+        (d["State"], d["ResourceType"], d["service"]) for d in run.emf if "BackupJobProblem" in d
+    }
+    assert counted == {("FAILED", "EBS", STACK_NAME)}
 
 
 def test_every_metric_carries_the_stack_name_as_service(run: PipelineRun) -> None:
@@ -114,7 +136,7 @@ def test_filters_use_values_the_handlers_emit(reads: list[MetricRead]) -> None:
 
 
 def test_filters_use_values_the_reconciler_emits(run: PipelineRun, reads: list[MetricRead]) -> None:
-    states = run.dimension_values("State")
+    states = run.dimension_values("State", "Coverage")
     for read in reads:
         for dimension, _, value in read.filters:
             if read.name == "Coverage" and dimension == "State":
@@ -128,7 +150,7 @@ def test_filters_use_values_the_reconciler_emits(run: PipelineRun, reads: list[M
 def test_coverage_is_emitted_for_every_state_the_dashboard_explains(run: PipelineRun) -> None:
     # The "Recovery points by state" widget groups by State: every state of the contract is a
     # series once a pass completes (zeros included), so a missing line means a missing state.
-    assert run.dimension_values("State") == {
+    assert run.dimension_values("State", "Coverage") == {
         "in-scope",
         "protected",
         "in-flight",
@@ -158,6 +180,7 @@ def test_the_dashboard_reads_each_metric_issue_7_asks_for() -> None:
         "CopyResult",
         "CopyFailure",
         "RejectedRecord",
+        "BackupJobProblem",
         "Coverage",
         "OldestUnprotectedAgeSeconds",
         "ReconcileRun",
