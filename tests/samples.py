@@ -27,6 +27,7 @@ from localrun.samples import (
     SETTINGS_ENV,
     SOURCE_RETENTION_DAYS,
     SOURCE_VAULTS,
+    create_tracking_ledger_table,
     event_file_names,
     read_event,
     vault_arn,
@@ -94,16 +95,5 @@ def readme_expectations() -> dict[str, Expectation]:
 
 
 def create_ledger_table(client: Any, name: str = LEDGER_TABLE) -> None:
-    """The ledger table's keys as adapters.ledger writes them: (recovery point, destination)."""
-    client.create_table(
-        TableName=name,
-        KeySchema=[
-            {"AttributeName": "RecoveryPointArn", "KeyType": "HASH"},
-            {"AttributeName": "DestinationVaultArn", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "RecoveryPointArn", "AttributeType": "S"},
-            {"AttributeName": "DestinationVaultArn", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    """The ledger table as the template defines it: keys and the stuck-copy index."""
+    create_tracking_ledger_table(client, name)

@@ -34,6 +34,20 @@ def rds_keyed(backup: Any, kms: Any) -> str:
     return "rds-keyed"
 
 
+def _copy_daily_rds_point(backup: Any, vaults: Vaults, destination_vault_arn: str) -> str:
+    """Seed an RDS recovery point (under the daily vault's CMK) and copy it; the copy job id."""
+    source = emulator.seed_recovery_point(vaults.daily, resource_type="RDS")
+    return str(
+        backup.start_copy_job(
+            RecoveryPointArn=source,
+            SourceBackupVaultName=vaults.daily,
+            DestinationBackupVaultArn=destination_vault_arn,
+            IamRoleArn=ROLE_ARN,
+            Lifecycle={"DeleteAfterDays": 30},
+        )["CopyJobId"]
+    )
+
+
 def _west_rds_vault() -> tuple[Any, str, str]:
     """A us-west-2 vault under us-west-2's aws/rds key: (backup client, vault ARN, key ARN)."""
     kms_west = boto3.client("kms", region_name=WEST, config=NO_RETRIES)
@@ -102,15 +116,8 @@ def test_given_an_rds_point_when_copied_cross_region_into_an_aws_rds_vault_then_
 ) -> None:
     # Given an RDS point in us-east-1 under a CMK, and a us-west-2 vault under aws/rds
     _, west_vault_arn, west_key = _west_rds_vault()
-    source = emulator.seed_recovery_point(vaults.daily, resource_type="RDS")
     # When it is copied there
-    job_id = backup.start_copy_job(
-        RecoveryPointArn=source,
-        SourceBackupVaultName=vaults.daily,
-        DestinationBackupVaultArn=west_vault_arn,
-        IamRoleArn=ROLE_ARN,
-        Lifecycle={"DeleteAfterDays": 30},
-    )["CopyJobId"]
+    job_id = _copy_daily_rds_point(backup, vaults, west_vault_arn)
     job = _finished(backup, job_id)
     # Then the copy ends under us-west-2's aws/rds key
     assert job["State"] == "COMPLETED"
@@ -123,15 +130,8 @@ def test_given_keep_source_key_policy_when_copied_cross_region_into_aws_rds_then
     # Given the same-Region switch set to the other answer
     emulator.configure(service_key_vault_policy="keep-source-key")
     backup_west, west_vault_arn, west_key = _west_rds_vault()
-    source = emulator.seed_recovery_point(vaults.daily, resource_type="RDS")
     # When the copy crosses Regions
-    job_id = backup.start_copy_job(
-        RecoveryPointArn=source,
-        SourceBackupVaultName=vaults.daily,
-        DestinationBackupVaultArn=west_vault_arn,
-        IamRoleArn=ROLE_ARN,
-        Lifecycle={"DeleteAfterDays": 30},
-    )["CopyJobId"]
+    job_id = _copy_daily_rds_point(backup, vaults, west_vault_arn)
     job = _finished(backup, job_id)
     # Then the switch does not apply: the copy (and its recovery point) is under the west key
     copy = backup_west.describe_recovery_point(
