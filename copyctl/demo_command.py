@@ -8,9 +8,9 @@ it is imported only through the narrow interface below, its options and its repl
 from __future__ import annotations
 
 import argparse
-import importlib
 from typing import Protocol, TextIO, cast
 
+from copyctl.dev_modules import import_dev_module
 from core.kernel.errors import OrchestratorError
 
 DEMO_CLI = "demo.cli"
@@ -53,11 +53,4 @@ def demo(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _demo_cli() -> _DemoCli:
-    try:
-        module = importlib.import_module(DEMO_CLI)
-    except ImportError as error:
-        raise OrchestratorError(
-            "no-emulator",
-            f"copyctl demo needs the development environment (the demo package): {error}",
-        ) from error
-    return cast(_DemoCli, module)
+    return cast(_DemoCli, import_dev_module(DEMO_CLI, "copyctl demo (the demo package)"))

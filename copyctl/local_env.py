@@ -21,7 +21,6 @@ a JSON file ``{"FunctionLogicalId": {"VAR": "value"}, "Parameters": {...}}``
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from collections.abc import Iterable
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO, cast
 
 from adapters.sessions import Connection, function_environments
+from copyctl.dev_modules import import_dev_module
 from core.kernel.errors import OrchestratorError
 
 LOCAL_MODULE = "emulator.local_env"
@@ -124,14 +124,7 @@ def local_env(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _local_stack() -> _LocalStack:
-    try:
-        module = importlib.import_module(LOCAL_MODULE)
-    except ImportError as error:
-        raise OrchestratorError(
-            "no-emulator",
-            f"copyctl local-env --endpoint-url needs the development environment: {error}",
-        ) from error
-    return cast(_LocalStack, module)
+    return cast(_LocalStack, import_dev_module(LOCAL_MODULE, "copyctl local-env --endpoint-url"))
 
 
 def _pair(text: str) -> tuple[str, str]:
