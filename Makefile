@@ -8,7 +8,7 @@ REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= $(REGION)
 
-.PHONY: test lint types validate scan pytest demo build bench lock clean
+.PHONY: test lint types validate scan pytest demo build bench lock clean org-package org-publish
 
 $(STAMP): requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ types: $(STAMP)
 
 validate: $(STAMP)
 	$(BIN)/sam validate --lint --region $(REGION) --template template.yaml
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml org/template.yaml
 
 # checkov lives in its own environment: its pins (boto3, packaging) clash with the dev lock.
 # Every suppression is justified in place, in the resource's Metadata (checkov: skip).
@@ -44,7 +44,7 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	touch $(CHECKOV_STAMP)
 
 scan: $(CHECKOV_STAMP)
-	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --skip-download \
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --file org/template.yaml --framework cloudformation --skip-download \
 	  --compact --quiet
 
 # pytest exits 5 when it collected no test: that must fail loudly, never pass.
@@ -71,6 +71,18 @@ bench: $(STAMP)
 build: $(STAMP)
 	LAYER_PYTHON="$(abspath $(BIN)/python)" $(BIN)/sam build --template template.yaml
 
+## org-package: template.yaml -> build/org/ (offline): the member template of the stack sets as plain
+## CloudFormation, each function's and layer's code as a zip named by its SHA-256, manifest.json.
+## The layer is built by layers/sdk/Makefile as `sam build` would. README: "Deploy across an organization".
+org-package: $(STAMP)
+	LAYER_PYTHON="$(abspath $(BIN)/python)" $(BIN)/python -m org package
+
+## org-publish: build/org/ -> s3://<ARTIFACT_BUCKET_PREFIX>-<region>/ for each of ORG_REGIONS (AWS
+## credentials of the account holding the buckets); idempotent. Prints the member TemplateURL.
+##   make org-publish ARTIFACT_BUCKET_PREFIX=acme-backup-artifacts ORG_REGIONS=us-east-1,us-west-2
+org-publish: $(STAMP)
+	$(BIN)/python -m org publish --bucket-prefix "$(ARTIFACT_BUCKET_PREFIX)" --regions "$(ORG_REGIONS)"
+
 lock:
 	rm -rf /tmp/lock-venv && $(PYTHON) -m venv /tmp/lock-venv
 	/tmp/lock-venv/bin/pip install --quiet -e '.[dev]'
@@ -78,4 +90,4 @@ lock:
 	  /tmp/lock-venv/bin/pip freeze --exclude-editable | grep -vE '^(pip|setuptools|wheel)==' ) > requirements-dev.txt
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache
