@@ -1,4 +1,5 @@
-"""`sam validate --lint` and cfn-lint accept the template (what `make validate` runs)."""
+"""`sam validate --lint` and cfn-lint accept the templates (what `make validate` runs):
+template.yaml, and org/template.yaml (plain CloudFormation, no SAM)."""
 
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ BIN = Path(sys.executable).parent
             "template.yaml",
         ],
         [str(BIN / "cfn-lint"), "--", "template.yaml"],
+        [str(BIN / "cfn-lint"), "--", "org/template.yaml"],
     ],
-    ids=["sam-validate-lint", "cfn-lint"],
+    ids=["sam-validate-lint", "cfn-lint", "cfn-lint-org"],
 )
 def test_template_lints_clean(command: list[str]) -> None:
     result = subprocess.run(

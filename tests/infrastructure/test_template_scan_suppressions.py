@@ -6,9 +6,13 @@ from typing import Any
 
 import pytest
 
-from tests.template_loader import load_template
+from tests.template_loader import TEMPLATE_PATH, load_template
 
-RESOURCES: dict[str, Any] = load_template()["Resources"]
+ORG_TEMPLATE = TEMPLATE_PATH.parent / "org" / "template.yaml"
+RESOURCES: dict[str, Any] = {
+    **load_template()["Resources"],
+    **{f"org/{k}": v for k, v in load_template(ORG_TEMPLATE)["Resources"].items()},
+}
 SKIPS = [
     (name, skip)
     for name, resource in RESOURCES.items()
@@ -31,3 +35,4 @@ def test_given_a_suppressed_check_when_read_then_it_names_the_check_and_says_why
 def test_no_check_is_suppressed_for_the_whole_template() -> None:
     # Suppressions live on the resource they concern, never as a blanket skip.
     assert "checkov" not in load_template().get("Metadata", {})
+    assert "checkov" not in load_template(ORG_TEMPLATE).get("Metadata", {})
