@@ -21,6 +21,7 @@ def _measurements(args: argparse.Namespace) -> dict[str, Callable[[], list[Resul
     from bench.cold_start import cold_starts  # noqa: PLC0415
     from bench.demo_day import demo_day  # noqa: PLC0415
     from bench.memory import peak_memory  # noqa: PLC0415
+    from bench.packaging import packaging  # noqa: PLC0415
     from bench.reconcile_scan import reconcile_scan  # noqa: PLC0415
     from bench.warm import calls_per_outcome, warm_cost  # noqa: PLC0415
 
@@ -34,6 +35,7 @@ def _measurements(args: argparse.Namespace) -> dict[str, Callable[[], list[Resul
         "burst": lambda: burst(args.burst or (200 if args.quick else 10_000)),
         "reconcile": lambda: reconcile_scan(points),
         "demo": lambda: demo_day(10 if args.quick else 50),
+        "packaging": packaging,
     }
 
 
@@ -41,7 +43,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller batches, for a quick look")
     parser.add_argument(
-        "--only", default="", help="comma-separated: cold,warm,calls,memory,burst,reconcile,demo"
+        "--only",
+        default="",
+        help="comma-separated: cold,warm,calls,memory,burst,reconcile,demo,packaging",
     )
     parser.add_argument("--burst", type=int, default=0, help="completed backups in the burst")
     parser.add_argument("--output", type=Path, default=OUTPUT)
