@@ -16,6 +16,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+import adapters.clients
 import handlers.service_key_resolver as resolver_handler
 from adapters.kms import AwsManagedKeys
 from emulator.cloudformation.custom_resources import ResponseInbox
@@ -33,7 +34,7 @@ EBS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4
 def kms(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
     """The handler's KMS client, answered by a Stubber (every request checked by the model)."""
     client = boto3.client("kms", region_name=REGION)
-    monkeypatch.setattr(resolver_handler.clients, "kms", lambda: client)
+    monkeypatch.setattr(adapters.clients, "kms", lambda: client)
     with Stubber(client) as stub:
         yield stub
         stub.assert_no_pending_responses()
