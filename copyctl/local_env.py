@@ -24,6 +24,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol, TextIO, cast
 
@@ -32,6 +33,9 @@ from copyctl.dev_modules import import_dev_module
 from core.kernel.errors import OrchestratorError
 
 LOCAL_MODULE = "emulator.local_env"
+LAMBDA_MODULE = "localrun.lambda_endpoint"
+SAMPLES_LAG_PLAN = {"ExtraLagPlanIds": "5b8d2c4e-1f3a-4e6b-9c7d-0a1b2c3d4e5f"}  # events/README.md
+DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
 
 
 class _LocalStack(Protocol):
@@ -48,9 +52,29 @@ class _LocalStack(Protocol):
         function_endpoint_url: str | None = ...,
         events: Iterable[Path] = ...,
         events_out: Path | None = ...,
+        lambda_endpoint_url: str | None = ...,
     ) -> dict[str, dict[str, str]]: ...
 
     def fill_layer_cache(self, cache: Path, *, template: Path = ..., region: str = ...) -> Path: ...
+
+
+class _LambdaEndpoint(Protocol):
+    """What copyctl uses of ``localrun.lambda_endpoint``."""
+
+    def template_functions(
+        self,
+        template: Path,
+        parameters: dict[str, str],
+        *,
+        stack_name: str,
+        region: str,
+        account: str,
+        environment: dict[str, str],
+    ) -> dict[str, Any]: ...
+
+    def lambda_endpoint(
+        self, functions: dict[str, Any], *, stack_name: str, region: str, account: str
+    ) -> AbstractContextManager[str]: ...
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -108,7 +132,7 @@ def local_env(args: argparse.Namespace, out: TextIO) -> int:
         if args.template is not None:
             options["template"] = args.template
         local = _local_stack()
-        environments = local.local_environments(args.endpoint_url, **options)
+        environments = _provisioned(local, args.endpoint_url, options)
         if args.layer_cache is not None:
             layer_options = {key: options[key] for key in ("template", "region") if key in options}
             directory = local.fill_layer_cache(args.layer_cache, **layer_options)
@@ -121,6 +145,39 @@ def local_env(args: argparse.Namespace, out: TextIO) -> int:
     json.dump(environments, out, indent=2, sort_keys=True)
     out.write("\n")
     return 0
+
+
+def _provisioned(
+    local: _LocalStack, endpoint_url: str, options: dict[str, Any]
+) -> dict[str, dict[str, str]]:
+    """Provision while this process serves the Lambda API for the template's custom resources:
+    the emulator server sends the service-key resolver its Create request here, the real handler
+    runs against the server's KMS and PUTs its reply to the server's ResponseURL."""
+    functions_module = cast(
+        _LambdaEndpoint, import_dev_module(LAMBDA_MODULE, "copyctl local-env --endpoint-url")
+    )
+    region, stack_name = options["region"], options["stack_name"]
+    account = "123456789012"  # moto's default account: the server's, for keys without identity
+    functions = functions_module.template_functions(
+        options.get("template", DEFAULT_TEMPLATE),
+        options.get("parameters", SAMPLES_LAG_PLAN),
+        stack_name=stack_name,
+        region=region,
+        account=account,
+        environment={
+            "AWS_ENDPOINT_URL": endpoint_url,
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            # Lambda gives a function its role's credentials; the emulator checks none
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+        },
+    )
+    endpoint = functions_module.lambda_endpoint(
+        functions, stack_name=stack_name, region=region, account=account
+    )
+    with endpoint as lambda_url:
+        return local.local_environments(endpoint_url, lambda_endpoint_url=lambda_url, **options)
 
 
 def _local_stack() -> _LocalStack:

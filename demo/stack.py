@@ -15,6 +15,7 @@ import boto3
 
 from emulator.cloudformation import intrinsics
 from emulator.cloudformation.provision import Provisioned, from_template, with_globals
+from localrun.custom_resources import LocalInvoker
 from localrun.runtime import FunctionSpec, QueueSource, ScheduleSource
 
 SERVERLESS_FUNCTION = "AWS::Serverless::Function"
@@ -71,9 +72,17 @@ def provision_stack(
     region: str,
     account: str,
 ) -> DemoStack:
-    """Provision the template in the emulator, create its tables, and read its functions."""
+    """Provision the template in the emulator, create its tables, and read its functions.
+
+    Custom resources (the service-key resolver) run their real function through the local
+    Lambda runtime, which replies over HTTP as in AWS."""
     provisioned = from_template(
-        template_path, parameters, account=account, region=region, stack_name=stack_name
+        template_path,
+        parameters,
+        account=account,
+        region=region,
+        stack_name=stack_name,
+        invoke=LocalInvoker(stack_name),
     )
     template, context = provisioned.template, provisioned.context
     if context is None:

@@ -46,14 +46,19 @@ def _seed(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _provision(body: dict[str, Any]) -> dict[str, Any]:
+    from emulator.cloudformation.custom_resources import lambda_api_invoker  # noqa: PLC0415
     from emulator.cloudformation.provision import from_template  # noqa: PLC0415 - provision imports routing, which imports this
 
+    # Custom resources run through a Lambda API endpoint the caller serves (localrun's, or
+    # `sam local start-lambda`); without one they are left out.
+    endpoint = body.get("lambda_endpoint_url")
     result = from_template(
         body["template_path"],
         parameters=body.get("parameters") or {},
         account=body.get("account"),
         region=body.get("region", api.DEFAULT_REGION),
         stack_name=body.get("stack_name", "emulated"),
+        invoke=lambda_api_invoker(str(endpoint)) if endpoint else None,
     )
     return {**result.as_dict(), "account": result.context.account if result.context else None}
 

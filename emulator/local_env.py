@@ -8,6 +8,7 @@ Against a running emulator server (``python -m emulator.server``) this
 2. creates the template's DynamoDB tables there (the provisioner only names them);
 3. evaluates each function's environment (SAM Globals merged) with the provisioned names and
    ARNs, and points it at the server through ``AWS_ENDPOINT_URL``;
+   Its custom resources (the service-key resolver) run through the caller's Lambda endpoint;
 4. optionally writes the ``events/`` samples rewritten for that stack (account, vault names),
    after putting the recovery points they name into the emulator, as AWS would have made them;
 5. optionally fills a SAM CLI layer cache with the public Powertools layer of the template
@@ -88,13 +89,19 @@ def local_environments(
     function_endpoint_url: str | None = None,
     events: Iterable[Path] = SAMPLE_EVENTS,
     events_out: Path | None = None,
+    lambda_endpoint_url: str | None = None,
 ) -> dict[str, dict[str, str]]:
     """Provision, create the tables, seed and rewrite the samples; return each function's
-    environment by logical id (SAM's --env-vars format, without the "Parameters" key)."""
+    environment by logical id (SAM's --env-vars format, without the "Parameters" key).
+
+    ``lambda_endpoint_url``: a Lambda API endpoint (``localrun.lambda_endpoint``) that runs the
+    template's custom resources for the server; without one they (and the service-key vaults
+    that need them) are left out."""
     given = {"ExtraLagPlanIds": FIXTURE_LAG_PLAN_ID} if parameters is None else parameters
-    answer = EmulatorClient(endpoint_url).provision(
-        str(template.resolve()), given, region=region, stack_name=stack_name
-    )
+    where = {"region": region, "stack_name": stack_name}
+    if lambda_endpoint_url:
+        where["lambda_endpoint_url"] = lambda_endpoint_url
+    answer = EmulatorClient(endpoint_url).provision(str(template.resolve()), given, **where)
     document = cfn_yaml.load(template)
     context = _context(document, answer, given, region=region, stack_name=stack_name)
     # Any key will do: the server maps a key it does not know to its default account.

@@ -74,5 +74,7 @@ class EmulatorClient:
     def provision(
         self, template_path: str, parameters: dict[str, str] | None = None, **where: str
     ) -> dict[str, Any]:
+        """``where``: account, region, stack_name, and lambda_endpoint_url (the Lambda API
+        endpoint that runs the template's custom resources)."""
         body = {"template_path": template_path, "parameters": parameters or {}, **where}
         return dict(self._call("POST", "provision", body))

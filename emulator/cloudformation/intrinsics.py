@@ -30,6 +30,8 @@ class Context:
     refs: dict[str, Any] = field(default_factory=dict)
     attributes: dict[tuple[str, str], Any] = field(default_factory=dict)
     condition_values: dict[str, bool] = field(default_factory=dict)
+    # Custom resources left out (no function invoker), and whatever refers to them, transitively.
+    custom_resources_skipped: set[str] = field(default_factory=set)
 
     def pseudo(self, name: str) -> Any:
         values = {

@@ -3,10 +3,13 @@
 moto's CloudFormation knows no ``AWS::Backup::*`` type and ignores the SAM transform, so the
 template is read here: Parameters (defaults, overridable), Conditions, intrinsic functions, then
 each resource in dependency order. Types without a handler are skipped with a note.
+Custom resources (``Custom::*``) are sent to their function through the caller's ``invoke``
+(``custom_resources``); without one they are skipped, and so is every resource that refers to them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +23,7 @@ from moto.sqs.models import sqs_backends
 
 from emulator import api
 from emulator.backend import EmulatorBackend, backend_for
-from emulator.cloudformation import intrinsics, reader
+from emulator.cloudformation import custom_resources, intrinsics, reader
 from emulator.control import STATE_LOCK
 from emulator.routing import install
 
@@ -68,6 +71,8 @@ class Provisioned:
     # resource): what reads more of the template afterwards evaluates in it.
     template: dict[str, Any] = field(default_factory=dict)
     context: intrinsics.Context | None = None
+    # Lambda functions by ARN: their evaluated properties (what a custom resource's request needs).
+    functions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __getitem__(self, logical_id: str) -> ProvisionedResource:
         return self.resources[logical_id]
@@ -431,6 +436,15 @@ def _as_list(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+_FUNCTION_TYPES = frozenset({"AWS::Serverless::Function", "AWS::Lambda::Function"})
+
+
+@dataclass(slots=True)
+class _CustomResources:
+    invoke: custom_resources.Invoke | None
+    inbox: custom_resources.ResponseInbox | None = None
+
+
 def from_template(
     path: str | Path = "template.yaml",
     parameters: dict[str, Any] | None = None,
@@ -438,8 +452,12 @@ def from_template(
     account: str | None = None,
     region: str = api.DEFAULT_REGION,
     stack_name: str = "emulated",
+    invoke: custom_resources.Invoke | None = None,
 ) -> Provisioned:
-    """Create the template's resources in the emulator (and moto); return them by logical id."""
+    """Create the template's resources in the emulator (and moto); return them by logical id.
+
+    ``invoke`` runs a custom resource's function (see ``custom_resources``); a FAILED reply
+    raises ``custom_resources.CustomResourceError``, as the stack would roll back."""
     install()
     template = reader.load(path)
     where = Where(account or api.default_account(), region, stack_name)
@@ -452,12 +470,24 @@ def from_template(
         mappings=template.get("Mappings") or {},
     )
     result = Provisioned(parameters=dict(context.parameters), template=template, context=context)
-    with STATE_LOCK:
-        resources = template.get("Resources") or {}
+    resources = template.get("Resources") or {}
+    custom = _CustomResources(invoke)
+    needs_inbox = invoke is not None and any(
+        custom_resources.is_custom_resource(spec.get("Type", "")) for spec in resources.values()
+    )
+    inbox = custom_resources.ResponseInbox() if needs_inbox else contextlib.nullcontext()
+    with STATE_LOCK, inbox as listening:
+        custom.inbox = listening
         for logical_id in _ordered(resources, template.get("Globals") or {}):
             spec = resources[logical_id]
             _provision_one(
-                where, context, logical_id, spec, result, globals_=template.get("Globals") or {}
+                where,
+                context,
+                logical_id,
+                spec,
+                result,
+                globals_=template.get("Globals") or {},
+                custom=custom,
             )
         result.conditions = {
             name: context.condition(name) for name in context.condition_definitions
@@ -490,11 +520,22 @@ def _provision_one(
     result: Provisioned,
     *,
     globals_: dict[str, Any],
+    custom: _CustomResources,
 ) -> None:
     kind = spec.get("Type", "")
     condition = spec.get("Condition")
     if condition and not context.condition(condition):
         result.skipped[logical_id] = f"condition {condition} is false"
+        return
+    missing = sorted(
+        intrinsics.references(spec.get("Properties") or {}) & context.custom_resources_skipped
+    )
+    if missing:
+        result.skipped[logical_id] = f"refers to {', '.join(missing)}, not created"
+        context.custom_resources_skipped.add(logical_id)
+        return
+    if custom_resources.is_custom_resource(kind):
+        _custom_resource(where, context, logical_id, spec, result=result, custom=custom)
         return
     handler = HANDLERS.get(kind)
     if handler is None:
@@ -504,6 +545,45 @@ def _provision_one(
     resource = handler(where, logical_id, properties, result)
     if resource.resource_type == "named-only":
         resource.resource_type = kind
+    if kind in _FUNCTION_TYPES and resource.arn:
+        result.functions[resource.arn] = properties
+    _record(context, result, resource)
+
+
+def _custom_resource(
+    where: Where,
+    context: intrinsics.Context,
+    logical_id: str,
+    spec: dict[str, Any],
+    *,
+    result: Provisioned,
+    custom: _CustomResources,
+) -> None:
+    kind = spec.get("Type", "")
+    if custom.invoke is None or custom.inbox is None:
+        result.skipped[logical_id] = f"{kind}: no function invoker given (from_template(invoke=))"
+        context.custom_resources_skipped.add(logical_id)
+        return
+    properties = intrinsics.evaluate(spec.get("Properties") or {}, context)
+    created = custom_resources.create(
+        logical_id=logical_id,
+        kind=kind,
+        properties=properties,
+        stack_id=str(context.pseudo("AWS::StackId")),
+        functions=result.functions,
+        invoke=custom.invoke,
+        inbox=custom.inbox,
+        account=where.account,
+        region=where.region,
+    )
+    resource = ProvisionedResource(logical_id, kind, created.physical_resource_id, created.data)
+    _record(context, result, resource)
+
+
+def _record(
+    context: intrinsics.Context, result: Provisioned, resource: ProvisionedResource
+) -> None:
+    logical_id = resource.logical_id
     result.resources[logical_id] = resource
     context.refs[logical_id] = resource.ref
     for name, value in resource.attributes.items():
@@ -511,10 +591,14 @@ def _provision_one(
 
 
 def _outputs(template: dict[str, Any], context: intrinsics.Context) -> dict[str, Any]:
+    """The outputs whose condition holds, except those naming a resource left out for want of a
+    custom resource (a placeholder value would look real)."""
     outputs = {}
     for name, spec in (template.get("Outputs") or {}).items():
         condition = spec.get("Condition")
         if condition and not context.condition(condition):
+            continue
+        if intrinsics.references(spec.get("Value")) & context.custom_resources_skipped:
             continue
         outputs[name] = intrinsics.evaluate(spec.get("Value"), context)
     return outputs

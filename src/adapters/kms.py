@@ -1,4 +1,5 @@
-"""KMS adapter: who manages the key a copy ended under (DescribeKey → KeyManager)."""
+"""KMS adapter: who manages the key a copy ended under (DescribeKey → KeyManager), and the AWS
+managed key behind an ``alias/aws/<service>`` (DescribeKey on the alias)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from adapters.aws_errors import error_code, translated
 from core.kernel.copy_jobs import KeyManager
+from core.service_keys.resolver import KeyDescription
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -31,3 +33,27 @@ class KmsKeys:
                     return None
                 raise
         return _MANAGERS.get(answer["KeyMetadata"].get("KeyManager", ""))
+
+
+class AwsManagedKeys:
+    """KMS DescribeKey on a predefined alias ``alias/aws/<service>``: the AWS managed key.
+
+    "If you specify a predefined AWS alias (an AWS alias with no key ID), KMS associates the alias
+    with an AWS managed key and returns its KeyId and Arn in the response."
+    (https://docs.aws.amazon.com/kms/latest/APIReference/API_DescribeKey.html) The page says AWS
+    services use this to create the key; whether a call from our own role creates it too is not
+    settled by AWS's text: if KMS answers NotFound, the error goes back to CloudFormation.
+    """
+
+    def __init__(self, client: KMSClient) -> None:
+        self._client = client
+
+    def describe(self, alias_name: str) -> KeyDescription:
+        with translated("DescribeKey"):
+            answer = self._client.describe_key(KeyId=alias_name)
+        metadata = answer["KeyMetadata"]
+        return KeyDescription(
+            arn=str(metadata.get("Arn", "")),
+            key_manager=str(metadata.get("KeyManager", "")),
+            key_state=str(metadata.get("KeyState", "")),
+        )

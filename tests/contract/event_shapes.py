@@ -23,6 +23,13 @@ Written from AWS's documented samples, not from our parser, so that the two can 
 - The "Scheduled Event" of an EventBridge schedule
   (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-events.html): source
   ``aws.events``, the rule's ARN in ``resources``, ``detail`` an empty object.
+- CloudFormation's custom resource requests
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-requests.html):
+  ``RequestType`` Create, Update or Delete; ``ResponseURL`` (a presigned S3 URL), ``StackId`` (the
+  stack's ARN), ``RequestId``, ``ResourceType`` (the template's type: "up to 60 characters long
+  and can include alphanumeric and the following characters: _@-"), ``LogicalResourceId`` and
+  ``ResourceProperties`` (with the required ``ServiceToken``), all required;
+  ``PhysicalResourceId`` on Update and Delete, ``OldResourceProperties`` on Update.
 
 Each function returns the list of problems; an empty list means the shape is right.
 """
@@ -382,3 +389,48 @@ def _envelope(report: _Report, event: Mapping[str, Any], source: str, detail_typ
         report.problems.append(f"event.detail-type is not {detail_type!r}")
     if not isinstance(event.get("resources"), list):
         report.problems.append("event.resources is required: a list")
+
+
+CUSTOM_RESOURCE_REQUEST_TYPES = frozenset({"Create", "Update", "Delete"})
+_CUSTOM_RESOURCE_TYPE = re.compile(
+    r"^(Custom::[A-Za-z0-9_@.-]{1,60}|AWS::CloudFormation::CustomResource)$"
+)
+_STACK_ARN = re.compile(r"^arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:[0-9]{12}:stack/[^/]+/.+$")
+
+
+def is_request_type(value: object) -> bool:
+    return value in CUSTOM_RESOURCE_REQUEST_TYPES
+
+
+def is_https_url(value: object) -> bool:
+    return isinstance(value, str) and value.startswith("https://") and len(value) > len("https://")
+
+
+def is_stack_arn(value: object) -> bool:
+    return isinstance(value, str) and _STACK_ARN.fullmatch(value) is not None
+
+
+def is_custom_resource_type(value: object) -> bool:
+    return isinstance(value, str) and _CUSTOM_RESOURCE_TYPE.fullmatch(value) is not None
+
+
+def custom_resource_request_problems(event: object) -> list[str]:
+    """What keeps ``event`` from being a CloudFormation custom resource request."""
+    if not isinstance(event, Mapping):
+        return ["the request is not a JSON object"]
+    report = _Report()
+    report.require(event, "request", "RequestType", is_request_type)
+    report.require(event, "request", "ResponseURL", is_https_url)
+    report.require(event, "request", "StackId", is_stack_arn)
+    report.require(event, "request", "RequestId", is_text)
+    report.require(event, "request", "ResourceType", is_custom_resource_type)
+    report.require(event, "request", "LogicalResourceId", is_text)
+    report.require(event, "request", "ResourceProperties", is_object)
+    properties = event.get("ResourceProperties")
+    if isinstance(properties, Mapping):
+        report.require(properties, "request.ResourceProperties", "ServiceToken", is_arn)
+    if event.get("RequestType") in {"Update", "Delete"}:
+        report.require(event, "request", "PhysicalResourceId", is_text)
+    if event.get("RequestType") == "Update":
+        report.require(event, "request", "OldResourceProperties", is_object)
+    return report.problems

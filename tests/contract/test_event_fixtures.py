@@ -18,8 +18,9 @@ from tests.fakes import FakeBackup, FakeLedger
 from tests.samples import Expectation, event_file_names, read_event, readme_expectations
 
 SQS_BATCH = "sqs-batch-mixed.json"
-# Samples of the reconciler and the key guard: test_reconciler_event_fixtures.py checks them.
-OTHER_HANDLERS = ("kms-", "scheduled-")
+# Samples of the reconciler and the key guard (test_reconciler_event_fixtures.py) and of the
+# service-key resolver (test_service_key_resolver.py) are checked there.
+OTHER_HANDLERS = ("kms-", "scheduled-", "cloudformation-")
 EVENT_FILES = [
     name for name in event_file_names() if name != SQS_BATCH and not name.startswith(OTHER_HANDLERS)
 ]

@@ -11,8 +11,8 @@ from copyctl.__main__ import main
 from tests.samples import EVENTS_DIR, SETTINGS_ENV, readme_expectations
 
 EXPECTATIONS = readme_expectations()
-# The reconciler's and key guard's samples are not events of the copy path.
-OTHER_HANDLERS = ("kms-", "scheduled-")
+# The reconciler's, key guard's and service-key resolver's samples are not events of the copy path.
+OTHER_HANDLERS = ("kms-", "scheduled-", "cloudformation-")
 SINGLE_EVENTS = sorted(
     key
     for key, row in EXPECTATIONS.items()

@@ -11,8 +11,11 @@ from tests.infrastructure.expectations import ACCOUNT, DR_VAULT_ARN
 from tests.template_loader import RenderedStack, render
 
 SOURCE_VAULTS = ("HourlyVault", "DailyVault", "MonthlyVault")
-ALL_VAULTS_PRIMARY = (*SOURCE_VAULTS, "LagVault", "ManagedKeyVault")
-ALL_VAULTS_DR = ("DrVault", "LagVault", "ManagedKeyVault")
+# With the defaults ServiceKeyVaults=rds,ebs and ServiceKeyPlacement=same-region, both roles have
+# the two service-key vaults (test_template_service_keys.py covers the other settings).
+SERVICE_KEY_VAULTS = ("ServiceKeyVaultRds", "ServiceKeyVaultEbs")
+ALL_VAULTS_PRIMARY = (*SOURCE_VAULTS, "LagVault", "ManagedKeyVault", *SERVICE_KEY_VAULTS)
+ALL_VAULTS_DR = ("DrVault", "LagVault", "ManagedKeyVault", *SERVICE_KEY_VAULTS)
 DENIED_DELETE_ACTIONS = {
     "backup:DeleteRecoveryPoint",
     "backup:UpdateRecoveryPointLifecycle",

@@ -37,6 +37,8 @@ def test_the_records_that_must_outlive_the_stack_are_retained(template: dict[str
         "DrVault",
         "LagVault",
         "ManagedKeyVault",
+        "ServiceKeyVaultRds",
+        "ServiceKeyVaultEbs",
         "LedgerTable",
     }
 

@@ -339,6 +339,9 @@ def test_outputs_name_the_vaults_queues_function_key_and_plans(
         "CopyJobRoleArn",
         "LagVaultArn",
         "ManagedKeyVaultArn",
+        # with the defaults, both roles have both service-key vaults
+        "ServiceKeyVaultRdsArn",
+        "ServiceKeyVaultEbsArn",
         "CopyQueueUrl",
         "CopyDeadLetterQueueUrl",
         "CopyFunctionName",

@@ -25,8 +25,8 @@ from tests.samples import Expectation, read_event, readme_expectations
 
 EXPECTATIONS = readme_expectations()
 SQS_BATCH = "sqs-batch-mixed.json"
-# The reconciler's and key guard's samples are not events of the copy path.
-OTHER_HANDLERS = ("kms-", "scheduled-")
+# The reconciler's, key guard's and service-key resolver's samples are not events of the copy path.
+OTHER_HANDLERS = ("kms-", "scheduled-", "cloudformation-")
 COPY_PATH_FILES = sorted(
     key
     for key in EXPECTATIONS

@@ -166,6 +166,25 @@ def test_the_copy_handler_protects_the_sample_against_the_emulator_server(
     assert item["CopyJobId"]["S"] == jobs[0]["CopyJobId"]
 
 
+@pytest.mark.parametrize("key", ["rds", "ebs"])
+def test_local_env_provisions_the_service_key_vaults_with_the_real_resolver(
+    local_stack: dict[str, Any], endpoint: str, key: str
+) -> None:
+    """Given `copyctl local-env` against the emulator server, whose CloudFormation sent the
+    resolver's Create request to copyctl's local Lambda endpoint (the real handler, KMS on the
+    server, the reply PUT to the server's ResponseURL), then the svc vault exists under the
+    server's AWS managed key for the alias."""
+    kms = boto3.client("kms", region_name="us-east-1", endpoint_url=endpoint, config=NO_RETRIES)
+    key_metadata = kms.describe_key(KeyId=f"alias/aws/{key}")["KeyMetadata"]
+    backup = boto3.client(
+        "backup", region_name="us-east-1", endpoint_url=endpoint, config=NO_RETRIES
+    )
+    vault = backup.describe_backup_vault(BackupVaultName=f"local-svc-{key}")
+    assert key_metadata["KeyManager"] == "AWS"
+    assert vault["EncryptionKeyArn"] == key_metadata["Arn"]
+    assert "ServiceKeyResolverFunction" in local_stack["env_vars"]
+
+
 def test_local_env_with_a_layer_cache_prints_the_offline_invoke_command(
     endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
