@@ -115,9 +115,11 @@ def test_given_the_template_estate_on_the_1st_then_monthly_points_and_dr_copies_
 ) -> None:
     # Given the dr stack in us-west-2 and the primary stack copying into its DR vault, as
     # deployed from template.yaml, and an EFS file system and an Aurora cluster to back up
-    dr = from_template(PROJECT_TEMPLATE, {"StackRole": "dr"}, region="us-west-2", stack_name="dr")
+    dr = from_template(
+        PROJECT_TEMPLATE, {"StackRole": "dr", "NamePrefix": "bco"}, region="us-west-2"
+    )
     primary = from_template(
-        PROJECT_TEMPLATE, {"DrVaultArn": dr.arn("DrVault")}, stack_name="primary"
+        PROJECT_TEMPLATE, {"NamePrefix": "bco", "DrRegion": "us-west-2"}, stack_name="primary"
     )
     emulator.register_resource(EFS)
     emulator.register_resource(AURORA)

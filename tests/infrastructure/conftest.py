@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.infrastructure.expectations import ACCOUNT, DR_REGION, DR_VAULT_ARN
+from tests.infrastructure.expectations import ACCOUNT, DR_REGION
 from tests.infrastructure.sam_environments import SamEnvironment, load_sam_environments
 from tests.template_loader import RenderedStack, load_template, render
 
@@ -24,7 +24,7 @@ def sam_environments() -> dict[str, SamEnvironment]:
 @pytest.fixture(scope="session")
 def primary_stack() -> RenderedStack:
     """The primary role with every default, plus a DR vault to copy to."""
-    return render(parameters={"DrVaultArn": DR_VAULT_ARN}, account=ACCOUNT)
+    return render(parameters={"DrRegion": DR_REGION}, account=ACCOUNT)
 
 
 @pytest.fixture(scope="session")

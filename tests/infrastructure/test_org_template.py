@@ -214,11 +214,6 @@ def test_the_stack_sets_need_a_published_member_template(org: dict[str, Any]) ->
 GLOBAL_NAMES = {"AWS::CloudWatch::Dashboard": "DashboardName", **NAMED_IAM}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="member-template change for the lead (issue 15): CopyStatusDashboard's name has no "
-    "Region, so the primary and DR instances of one account (same NamePrefix) collide",
-)
 def test_no_globally_named_resource_collides_between_the_regions_of_an_account(
     member: dict[str, Any],
 ) -> None:

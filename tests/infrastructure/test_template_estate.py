@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.infrastructure.expectations import ACCOUNT, DR_VAULT_ARN
+from tests.infrastructure.expectations import ACCOUNT, DR_REGION, dr_vault_arn
 from tests.template_loader import RenderedStack, render
 
 SOURCE_VAULTS = ("HourlyVault", "DailyVault", "MonthlyVault")
@@ -221,7 +221,7 @@ def test_governance_mode_lock_is_reversible(role: str, vault: str) -> None:
 )
 def test_compliance_mode_lock_has_three_cooling_off_days(role: str, vault: str) -> None:
     stack = render(
-        parameters={"StackRole": role, "VaultLockMode": "compliance", "DrVaultArn": DR_VAULT_ARN}
+        parameters={"StackRole": role, "VaultLockMode": "compliance", "DrRegion": DR_REGION}
     )
     assert stack.properties(vault)["LockConfiguration"]["ChangeableForDays"] == 3
 
@@ -306,7 +306,7 @@ def test_daily_and_monthly_rules_copy_to_the_dr_vault(primary_stack: RenderedSta
             if (plan, name) in copying:
                 assert rule["CopyActions"] == [
                     {
-                        "DestinationBackupVaultArn": DR_VAULT_ARN,
+                        "DestinationBackupVaultArn": dr_vault_arn(primary_stack.stack_name),
                         "Lifecycle": {"DeleteAfterDays": copying[plan, name]},
                     }
                 ]
@@ -364,7 +364,7 @@ def test_the_rds_family_is_never_backed_up_hourly(primary_stack: RenderedStack) 
 
 
 def test_without_a_dr_vault_no_rule_copies() -> None:
-    stack = render(parameters={"DrVaultArn": ""})
+    stack = render(parameters={"DrRegion": ""})
     for plan in PLANS:
         assert all("CopyActions" not in rule for rule in _rules(stack, plan).values())
 
@@ -381,7 +381,7 @@ def test_windows_and_retentions_are_parameters_with_seed_defaults(
             "DailyRetentionDays": 35,
             "MonthlyRetentionDays": 400,
             "DrCopyRetentionDays": 60,
-            "DrVaultArn": DR_VAULT_ARN,
+            "DrRegion": DR_REGION,
         }
     )
     rules = {**_rules(stack, "MainBackupPlan"), **_rules(stack, "Ec2BackupPlan")}

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from moto.events.models import EventPattern
 
-from tests.infrastructure.expectations import ACCOUNT
+from tests.infrastructure.expectations import ACCOUNT, dr_vault_arn
 from tests.samples import read_event
 from tests.template_loader import RenderedStack, render
 
@@ -234,9 +234,18 @@ def test_copy_rule_ignores_backup_job_events(primary: RenderedStack) -> None:
 FORWARDED = "DrCopyEventsForwardingRule"
 
 
+FORWARDING_STACK = "backup-copy-orchestrator-test"
+
+
 def dr_copy_fixture() -> dict[str, Any]:
-    """events/copy-completed-into-dr-vault.json, as AWS shapes it (a copy into vault ``dr``)."""
-    return read_event("copy-completed-into-dr-vault.json")
+    """events/copy-completed-into-dr-vault.json, as AWS shapes it, into the vault that the test
+    stack's naming rule gives its DR vault (``<stack name>-dr`` in the fixture's DR Region)."""
+    event = read_event("copy-completed-into-dr-vault.json")
+    destination = event["detail"]["destinationBackupVaultArn"]
+    event["detail"]["destinationBackupVaultArn"] = dr_vault_arn(
+        FORWARDING_STACK, region=destination.split(":")[3]
+    )
+    return event
 
 
 @pytest.fixture(scope="module")
@@ -245,9 +254,10 @@ def forwarding() -> RenderedStack:
     fixture = dr_copy_fixture()["detail"]
     source_region = fixture["sourceBackupVaultArn"].split(":")[3]
     return render(
-        parameters={"DrVaultArn": fixture["destinationBackupVaultArn"]},
+        parameters={"DrRegion": fixture["destinationBackupVaultArn"].split(":")[3]},
         region=source_region,
         account=ACCOUNT,
+        stack_name=FORWARDING_STACK,
     )
 
 
@@ -308,7 +318,7 @@ def test_the_target_is_the_dr_region_default_bus_with_a_role_and_a_dead_letter_q
     forwarding: RenderedStack,
 ) -> None:
     (target,) = forwarding.properties(FORWARDED)["Targets"]
-    # The Region comes from DrVaultArn; the bus is this account's default bus there
+    # The Region is DrRegion; the bus is this account's default bus there
     assert target["Arn"] == f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/default"
     assert target["RoleArn"] == f"arn:aws:iam::{ACCOUNT}:role/DrCopyEventsForwardingRole"
     assert target["DeadLetterConfig"] == {

@@ -55,7 +55,7 @@ def _stacks() -> Iterator[RenderedStack]:
                     parameters={
                         "StackRole": role,
                         "VaultLockMode": lock,
-                        "DrVaultArn": f"arn:aws:backup:us-west-2:{ACCOUNT}:backup-vault:dr",
+                        "DrRegion": "us-west-2",
                         "Tracing": tracing,
                     },
                     region=REGION,

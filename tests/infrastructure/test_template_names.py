@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
-from tests.infrastructure.expectations import ACCOUNT, DR_REGION, DR_VAULT_ARN
+from tests.infrastructure.expectations import ACCOUNT, DR_REGION
 from tests.infrastructure.sam_environments import load_sam_environments
 from tests.template_loader import RenderedStack, render
 
@@ -46,7 +46,7 @@ def _names(stack: RenderedStack) -> Iterator[tuple[str, str, str]]:
 
 def _stacks(**parameters: str) -> list[RenderedStack]:
     return [
-        render(parameters={"DrVaultArn": DR_VAULT_ARN, **parameters}, account=ACCOUNT),
+        render(parameters={"DrRegion": DR_REGION, **parameters}, account=ACCOUNT),
         render(parameters={"StackRole": "dr", **parameters}, region=DR_REGION, account=ACCOUNT),
     ]
 
@@ -63,7 +63,7 @@ def _assert_fits(stack: RenderedStack) -> None:
 def test_every_samconfig_environment_gives_names_aws_accepts(name: str) -> None:
     # Given each environment of samconfig.toml as committed (prod with a DR vault)
     environment = load_sam_environments()[name]
-    extra = {"DrVaultArn": DR_VAULT_ARN} if name == "prod" else {}
+    extra = {"DrRegion": DR_REGION} if name == "prod" else {}
     # Then every vault and plan name it creates fits AWS's pattern
     _assert_fits(environment.render(**extra))
 
@@ -80,12 +80,12 @@ def test_the_longest_name_prefix_still_fits(template: dict[str, Any]) -> None:
 
 def test_a_long_stack_name_breaks_the_vault_names_unless_a_prefix_is_set() -> None:
     # Given a StackSet-style stack name longer than 38 characters
-    long_named = render(parameters={"DrVaultArn": DR_VAULT_ARN}, stack_name=LONG_STACK_NAME)
+    long_named = render(parameters={"DrRegion": DR_REGION}, stack_name=LONG_STACK_NAME)
     # Then without NamePrefix a vault name is too long (what the issue found)
     assert any(not VAULT_NAME.fullmatch(n) for _, k, n in _names(long_named) if "Vault" in k)
     # And with one, every name fits and none depends on the stack name
     prefixed = render(
-        parameters={"DrVaultArn": DR_VAULT_ARN, "NamePrefix": "bco-prod"},
+        parameters={"DrRegion": DR_REGION, "NamePrefix": "bco-prod"},
         stack_name=LONG_STACK_NAME,
     )
     _assert_fits(prefixed)
@@ -96,7 +96,7 @@ def test_a_long_stack_name_breaks_the_vault_names_unless_a_prefix_is_set() -> No
 
 @pytest.mark.parametrize("role", ["primary", "dr"])
 def test_without_a_prefix_names_start_with_the_stack_name(role: str) -> None:
-    stack = render(parameters={"StackRole": role, "DrVaultArn": DR_VAULT_ARN})
+    stack = render(parameters={"StackRole": role, "DrRegion": DR_REGION})
     names = list(_names(stack))
     assert names
     for logical_id, _, name in names:

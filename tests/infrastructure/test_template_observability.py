@@ -77,9 +77,10 @@ def test_dashboard_body_is_valid_json_after_substitution(parameters: dict[str, s
         assert widget["height"] > 0
 
 
-def test_dashboard_is_named_after_the_stack(stack: RenderedStack) -> None:
+def test_dashboard_is_named_after_the_stack_and_its_region(stack: RenderedStack) -> None:
+    # Dashboards are account-global: the primary and dr stacks share their Name (the DR naming rule)
     name = stack.properties("CopyStatusDashboard")["DashboardName"]
-    assert name == f"{stack.stack_name}-copy-status"
+    assert name == f"{stack.stack_name}-copy-status-{stack.region}"
     assert stack.outputs["CopyStatusDashboardUrl"].endswith(f"#dashboards:name={name}")
 
 

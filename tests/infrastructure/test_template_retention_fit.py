@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.infrastructure.expectations import ACCOUNT, DR_VAULT_ARN
+from tests.infrastructure.expectations import ACCOUNT, DR_REGION
 from tests.infrastructure.sam_environments import load_sam_environments
 from tests.template_loader import RenderedStack, render
 
@@ -21,10 +21,10 @@ LAG_MINIMUM_DAYS = 7  # AWS: a logically air-gapped vault keeps recovery points 
 
 
 def _primary_stacks() -> Iterator[tuple[str, RenderedStack]]:
-    yield "template defaults", render(parameters={"DrVaultArn": DR_VAULT_ARN}, account=ACCOUNT)
+    yield "template defaults", render(parameters={"DrRegion": DR_REGION}, account=ACCOUNT)
     for environment in load_sam_environments().values():
         if environment.parameters.get("StackRole", "primary") == "primary":
-            yield f"samconfig {environment.name}", environment.render(DrVaultArn=DR_VAULT_ARN)
+            yield f"samconfig {environment.name}", environment.render(DrRegion=DR_REGION)
 
 
 def _all_stacks() -> Iterator[tuple[str, RenderedStack]]:
@@ -86,7 +86,9 @@ def test_dr_copy_retention_fits_the_dr_vault_lock(environment: str) -> None:
     environments = load_sam_environments()
     dr_stack = environments["dr"].render()
     dr_limits = _vault_limits(dr_stack)
-    primary = environments[environment].render(DrVaultArn=dr_stack.outputs["DrBackupVaultArn"])
+    primary = environments[environment].render(
+        DrRegion=dr_stack.region, NamePrefix=dr_stack.parameters["NamePrefix"]
+    )
     copies = [a for rule in _plan_rules(primary) for a in rule.get("CopyActions", [])]
     assert copies
     for action in copies:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.infrastructure.expectations import DR_VAULT_ARN
+from tests.infrastructure.expectations import DR_REGION, DR_VAULT_ARN
 from tests.infrastructure.sam_environments import SamEnvironment
 
 COMPLIANCE_CONFIRMATION = "compliance-lock-is-permanent"
@@ -52,7 +52,7 @@ def test_compliance_mode_needs_the_confirmation_phrase(
 ) -> None:
     # Given an environment switched to compliance mode (a primary one with its DR vault)
     environment = sam_environments[name]
-    extra = {"DrVaultArn": DR_VAULT_ARN} if name != "dr" else {}
+    extra = {"DrRegion": DR_REGION} if name != "dr" else {}
     # When the confirmation is missing or wrong / Then CloudFormation's rule refuses the deploy
     for confirmation in ("", "yes", "Compliance-Lock-Is-Permanent"):
         stack = environment.render(
@@ -130,7 +130,7 @@ def test_every_lock_range_is_ordered_and_below_what_the_rules_keep(
 def test_dev_deploys_as_configured(sam_environments: dict[str, SamEnvironment]) -> None:
     # Given the default environment / When CloudFormation evaluates the template's rules
     stack = sam_environments["default"].render()
-    # Then nothing blocks the deploy, and dev has no DR copies until a DrVaultArn is given
+    # Then nothing blocks the deploy, and dev has no DR copies until a DrRegion is given
     assert stack.rule_violations == []
     assert stack.conditions["CopiesToDr"] is False
 
@@ -138,26 +138,34 @@ def test_dev_deploys_as_configured(sam_environments: dict[str, SamEnvironment]) 
 def test_prod_refuses_compliance_mode_without_the_dr_vault(
     sam_environments: dict[str, SamEnvironment],
 ) -> None:
-    # Given prod switched to compliance mode, before the DR vault ARN is known
+    # Given prod switched to compliance mode without its DR Region
     prod = sam_environments["prod"]
     switched = {"VaultLockMode": "compliance", "ConfirmComplianceLock": COMPLIANCE_CONFIRMATION}
     # Then CloudFormation's rule rejects it with the deploy order in the message
-    (violation,) = prod.render(**switched).rule_violations
-    assert "deploy the dr stack first" in violation
-    # And with the dr stack's output it deploys and copies to DR
-    dr_output = sam_environments["dr"].render().outputs["DrBackupVaultArn"]
-    ready = prod.render(DrVaultArn=dr_output, **switched)
+    (violation,) = prod.render(DrRegion="", **switched).rule_violations
+    assert "deploy the dr stack" in violation
+    # And with samconfig's DrRegion it deploys and copies to DR
+    ready = prod.render(**switched)
     assert ready.rule_violations == []
     assert ready.conditions["CopiesToDr"] is True
 
 
-def test_dr_output_is_what_the_primary_parameter_expects(
+def test_prod_computes_the_arn_of_the_dr_stack_s_vault(
     sam_environments: dict[str, SamEnvironment],
 ) -> None:
-    # The renderer enforces DrVaultArn's AllowedPattern: the dr stack's output must pass it.
-    dr_output = sam_environments["dr"].render().outputs["DrBackupVaultArn"]
-    assert dr_output == DR_VAULT_ARN
-    sam_environments["prod"].render(DrVaultArn=dr_output)
+    # Given samconfig's dr and prod environments (one NamePrefix, prod's DrRegion = dr's Region)
+    dr = sam_environments["dr"].render()
+    prod = sam_environments["prod"].render()
+    # Then the naming rule gives prod the vault the dr stack creates, in every copy action
+    assert dr.outputs["DrBackupVaultArn"] == DR_VAULT_ARN
+    destinations = {
+        action["DestinationBackupVaultArn"]
+        for plan in prod.resources.values()
+        if plan["Type"] == "AWS::Backup::BackupPlan"
+        for rule in plan["Properties"]["BackupPlan"]["BackupPlanRule"]
+        for action in rule.get("CopyActions", [])
+    }
+    assert destinations == {DR_VAULT_ARN}
 
 
 def test_dr_environment_deploys_as_configured(sam_environments: dict[str, SamEnvironment]) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.infrastructure.expectations import ACCOUNT, DR_REGION, DR_VAULT_ARN
+from tests.infrastructure.expectations import ACCOUNT, DR_REGION
 from tests.template_loader import RenderedStack, render
 
 SERVICE_KEYS = {
@@ -32,7 +32,7 @@ def _stack(role: str, **parameters: str) -> RenderedStack:
         return render(
             parameters={"StackRole": "dr", **parameters}, region=DR_REGION, account=ACCOUNT
         )
-    return render(parameters={"DrVaultArn": DR_VAULT_ARN, **parameters}, account=ACCOUNT)
+    return render(parameters={"DrRegion": DR_REGION, **parameters}, account=ACCOUNT)
 
 
 def _expected_keys(role: str, placement: str, vaults: str) -> set[str]:

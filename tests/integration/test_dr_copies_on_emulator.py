@@ -28,6 +28,7 @@ from localrun.runtime import FunctionSpec, LambdaRuntime
 
 TEMPLATE = Path(__file__).parents[2] / "template.yaml"
 PRIMARY_REGION, DR_REGION = "us-east-1", "us-west-2"
+NAME = "bco"  # one NamePrefix for both stacks: the primary computes its DR vault ARN from it
 # The daily rule runs at 07:20 (not on the 1st, when the monthly rule would take its place).
 BEFORE_THE_DAILY_RULE = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
 NO_RETRIES = Config(retries={"total_max_attempts": 1})
@@ -56,11 +57,15 @@ def world(request: pytest.FixtureRequest) -> Iterator[TwoRegions]:
         emulator.configure(seed=7, cross_region_copy_events=request.param)
         account = emulator.api.default_account()
         dr = provision_stack(
-            TEMPLATE, {"StackRole": "dr"}, stack_name="dr", region=DR_REGION, account=account
+            TEMPLATE,
+            {"StackRole": "dr", "NamePrefix": NAME},
+            stack_name="dr",
+            region=DR_REGION,
+            account=account,
         )
         primary = provision_stack(
             TEMPLATE,
-            {"StackRole": "primary", "DrVaultArn": str(dr.provisioned.arn("DrVault"))},
+            {"StackRole": "primary", "NamePrefix": NAME, "DrRegion": DR_REGION},
             stack_name="prod",
             region=PRIMARY_REGION,
             account=account,

@@ -9,14 +9,14 @@ from tests.security.stack_roles import LambdaFunction, Stack, lambda_functions, 
 from tests.security.walk_sample import write_walk_sample
 
 ACCOUNT = "444455556666"
-DR_VAULT_ARN = f"arn:aws:backup:us-west-2:{ACCOUNT}:backup-vault:dr"
+DR_REGION = "us-west-2"
 # Every shape of the stack whose IAM differs: both roles, with tracing on (the default) and off,
 # and destination overrides.
 STACKS = {
-    "primary": stack_for("primary", {"DrVaultArn": DR_VAULT_ARN}),
+    "primary": stack_for("primary", {"DrRegion": DR_REGION}),
     "dr": stack_for("dr", {"StackRole": "dr"}),
     "primary-untraced": stack_for(
-        "primary-untraced", {"DrVaultArn": DR_VAULT_ARN, "Tracing": "Disabled"}
+        "primary-untraced", {"DrRegion": DR_REGION, "Tracing": "Disabled"}
     ),
     "dr-untraced": stack_for("dr-untraced", {"StackRole": "dr", "Tracing": "Disabled"}),
     "primary-overrides": stack_for(

@@ -14,11 +14,10 @@ from typing import Any
 import pytest
 
 from tests.security import authorization
-from tests.security.conftest import DR_VAULT_ARN, STACKS
+from tests.security.conftest import DR_REGION, STACKS
 from tests.security.stack_roles import Stack, allow_grants, listed
 
 EVENTS_PRINCIPAL = "events.amazonaws.com"
-DR_REGION = DR_VAULT_ARN.split(":")[3]
 
 
 def trust_statements(stack: Stack, role: str) -> list[dict[str, Any]]:
@@ -46,7 +45,7 @@ def test_given_a_primary_stack_with_a_dr_vault_then_one_role_forwards_events() -
     # Given the stacks of the suite / Then a primary stack that copies to a DR vault has one
     # EventBridge role, and every other stack none
     for label, stack in STACKS.items():
-        forwards = label.startswith("primary") and bool(stack.rendered.parameters["DrVaultArn"])
+        forwards = label.startswith("primary") and bool(stack.rendered.parameters["DrRegion"])
         expected = ["DrCopyEventsForwardingRole"] if forwards else []
         assert event_roles(stack) == expected, label
     assert any(event_roles(stack) for stack in STACKS.values())

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from tests.security.code_calls import CodeModel
-from tests.security.conftest import ACCOUNT, DR_VAULT_ARN, FUNCTIONS
+from tests.security.conftest import ACCOUNT, DR_REGION, FUNCTIONS
 from tests.security.stack_roles import LambdaFunction, Stack, lambda_functions, listed, stack_for
 from tests.security.test_iam_equals_code_calls import code_actions
 
@@ -52,7 +52,7 @@ def test_given_the_configured_keys_then_describe_key_is_limited_to_their_aliases
     # Given a stack that wants these service-key vaults
     parameters = {"ServiceKeyVaults": vaults, "StackRole": role}
     if role == "primary":
-        parameters["DrVaultArn"] = DR_VAULT_ARN
+        parameters["DrRegion"] = DR_REGION
     resolver = _resolver(stack_for(f"{role}-{vaults}", parameters))
     assert resolver is not None
     # Then its one kms: grant is DescribeKey on key/* of this account and Region ...
@@ -76,8 +76,8 @@ def test_given_the_configured_keys_then_describe_key_is_limited_to_their_aliases
 @pytest.mark.parametrize(
     "parameters",
     [
-        {"ServiceKeyVaults": "none", "DrVaultArn": DR_VAULT_ARN},
-        {"ServiceKeyPlacement": "dr-region", "DrVaultArn": DR_VAULT_ARN},
+        {"ServiceKeyVaults": "none", "DrRegion": DR_REGION},
+        {"ServiceKeyPlacement": "dr-region", "DrRegion": DR_REGION},
         {"ServiceKeyVaults": "none", "StackRole": "dr"},
     ],
     ids=["none", "primary-dr-region", "dr-none"],
