@@ -31,10 +31,20 @@ _CONFIG = Config(retries={"mode": "standard"}, connect_timeout=5, read_timeout=3
 
 
 @dataclass(frozen=True)
+class TemporaryCredentials:
+    """An assumed role's session (``adapters.organization``): used instead of the profile."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+
+
+@dataclass(frozen=True)
 class Connection:
     profile: str | None = None
     region: str | None = None
     endpoint_url: str | None = None
+    credentials: TemporaryCredentials | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,26 @@ def read_function_environments(
     return environments
 
 
+def session_of(connection: Connection) -> boto3.session.Session:
+    """The connection's session: its assumed-role credentials, else its profile."""
+    with _setup_errors():
+        return _session(connection)
+
+
+def client_of(session: boto3.session.Session, service: str, connection: Connection) -> Any:
+    """A client of the session, at the connection's endpoint, with copyctl's retries."""
+    with _setup_errors():
+        return _client(session, service, connection)
+
+
 def _session(connection: Connection) -> boto3.session.Session:
+    if connection.credentials is not None:
+        return boto3.session.Session(
+            aws_access_key_id=connection.credentials.access_key_id,
+            aws_secret_access_key=connection.credentials.secret_access_key,
+            aws_session_token=connection.credentials.session_token,
+            region_name=connection.region,
+        )
     return boto3.session.Session(profile_name=connection.profile, region_name=connection.region)
 
 
