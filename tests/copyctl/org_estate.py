@@ -13,7 +13,6 @@ Two gaps of moto 5.2.5 are closed here, for the test only:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,8 +20,8 @@ from typing import Any
 import boto3
 import pytest
 from moto.cloudformation.models import StackInstance
-from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.exceptions import ServiceException
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.iam.models import iam_backends
 from moto.sts.models import STSBackend
 
@@ -114,10 +113,9 @@ def _assume_existing_role(self: STSBackend, **kwargs: Any) -> Any:
 
 
 @pytest.fixture
-def moto_organization_gaps(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def moto_organization_gaps(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(StackInstance, "to_dict", _instance_stack_id)
     monkeypatch.setattr(STSBackend, "assume_role", _assume_existing_role)
-    yield
 
 
 def deploy(members: list[Member]) -> None:
