@@ -86,6 +86,14 @@ def list_instances(
 def reader_connection(connection: Connection, member: MemberStack) -> Connection:
     """The member's Region, under the reader role's temporary credentials."""
     sts: STSClient = client_of(session_of(connection), "sts", connection)
+    return Connection(
+        region=member.region,
+        endpoint_url=connection.endpoint_url,
+        credentials=assume_reader(sts, member),
+    )
+
+
+def assume_reader(sts: STSClient, member: MemberStack) -> TemporaryCredentials:
     with translated("AssumeRole"):
         answer = sts.assume_role(
             RoleArn=reader_role_arn(member),
@@ -93,12 +101,8 @@ def reader_connection(connection: Connection, member: MemberStack) -> Connection
             DurationSeconds=SESSION_SECONDS,
         )
     credentials = answer["Credentials"]
-    return Connection(
-        region=member.region,
-        endpoint_url=connection.endpoint_url,
-        credentials=TemporaryCredentials(
-            credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
-        ),
+    return TemporaryCredentials(
+        credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
     )
 
 
