@@ -141,7 +141,8 @@ def test_given_assumed_credentials_when_outputs_are_read_then_describe_stacks_by
 
     def client(self: boto3.session.Session, service: str, **kwargs: object) -> object:
         made = original(self, service, **kwargs)  # type: ignore[call-overload]
-        seen["key"] = self.get_credentials().access_key
+        credentials = self.get_credentials()
+        seen["key"] = credentials.access_key if credentials else None
         stub = Stubber(made)
         stub.add_response(
             "describe_stacks",

@@ -17,9 +17,7 @@ READER_CALLS = {
     "dynamodb:Query",
 }
 STACKS = {
-    role: stack_for(
-        f"{role}-reader", {"StackRole": role, "MonitoringAccountId": MONITORING_ACCOUNT}
-    )
+    role: stack_for(f"{role}-reader", {"StackRole": role, "MonitoringAccountId": MONITOR})
     for role in ("primary", "dr")
 }
 SOURCE_VAULTS = {"primary": {"HourlyVault", "DailyVault", "MonthlyVault"}, "dr": {"DrVault"}}
