@@ -1,5 +1,15 @@
-"""Fixtures of the copyctl tests: moto's organization gaps closed (tests.copyctl.org_estate)."""
+"""Fixtures of the copyctl tests: moto's organization gaps closed (localrun.org_estate)."""
 
-from tests.copyctl.org_estate import moto_organization_gaps
+from __future__ import annotations
 
-__all__ = ["moto_organization_gaps"]
+from collections.abc import Iterator
+
+import pytest
+
+from localrun.org_estate import moto_organization_gaps as gaps_closed
+
+
+@pytest.fixture
+def moto_organization_gaps() -> Iterator[None]:
+    with gaps_closed():
+        yield

@@ -19,7 +19,7 @@ from moto import mock_aws
 
 import emulator
 from copyctl.__main__ import main
-from tests.copyctl.org_estate import HOME_REGION, Member, credentials_in, deploy
+from localrun.org_estate import HOME_REGION, Member, credentials_in, deploy
 from tests.html_check import fetches, read_page
 
 MEMBERS = [

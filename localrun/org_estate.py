@@ -1,11 +1,13 @@
 """An organization on moto: stack sets whose instances run in several accounts and Regions.
 
+Shared by ``tests/copyctl/test_copyctl_status_org.py`` and the bench's ``org-status``.
+
 moto keeps one backend per account and Region; an assumed role's credentials select its account.
 Each member stack (a small stand-in of template.yaml: the ledger table, the reader role named by
 ``adapters.organization.reader_role_name``, the outputs ``copyctl status --stack`` reads) gets
 recovery points in its source vault, some of them protected in its ledger.
 
-Two gaps of moto 5.2.5 are closed here, for the test only:
+Two gaps of moto 5.2.5 are closed while ``moto_organization_gaps`` is active:
 - ListStackInstances invents a new random StackId on every call; AWS returns the instance's stack
   (``StackId``, https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackInstanceSummary.html).
 - AssumeRole succeeds for a role that does not exist; AWS refuses it with AccessDenied.
@@ -13,12 +15,14 @@ Two gaps of moto 5.2.5 are closed here, for the test only:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest import mock
 
 import boto3
-import pytest
 from moto.cloudformation.models import StackInstance
 from moto.core.exceptions import ServiceException
 from moto.core.models import DEFAULT_ACCOUNT_ID
@@ -112,10 +116,13 @@ def _assume_existing_role(self: STSBackend, **kwargs: Any) -> Any:
     return _original_assume_role(self, **kwargs)
 
 
-@pytest.fixture
-def moto_organization_gaps(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(StackInstance, "to_dict", _instance_stack_id)
-    monkeypatch.setattr(STSBackend, "assume_role", _assume_existing_role)
+@contextmanager
+def moto_organization_gaps() -> Iterator[None]:
+    with (
+        mock.patch.object(StackInstance, "to_dict", _instance_stack_id),
+        mock.patch.object(STSBackend, "assume_role", _assume_existing_role),
+    ):
+        yield
 
 
 def deploy(members: list[Member]) -> None:
@@ -129,7 +136,7 @@ def deploy(members: list[Member]) -> None:
             Parameters=[{"ParameterKey": "StackRole", "ParameterValue": stack_role}],
         )
         for member in (m for m in members if m.stack_role == stack_role):
-            overrides = [
+            overrides: list[Any] = [
                 {"ParameterKey": "StackRole", "ParameterValue": stack_role},
                 {"ParameterKey": "WithReader", "ParameterValue": str(member.reader).lower()},
             ]
@@ -145,9 +152,9 @@ def deploy(members: list[Member]) -> None:
 
 def _fill(member: Member) -> None:
     """Recovery points in the member's vault; the first ``protected`` of them copied."""
-    credentials = credentials_in(member.account, member.region)
-    table = boto3.client("dynamodb", region_name=member.region, **credentials)
-    backup = boto3.client("backup", region_name=member.region, **credentials)
+    credentials: dict[str, Any] = dict(credentials_in(member.account, member.region))
+    table: Any = boto3.client("dynamodb", region_name=member.region, **credentials)
+    backup: Any = boto3.client("backup", region_name=member.region, **credentials)
     backup.create_backup_vault(BackupVaultName=member.vault)
     for index in range(member.protected + member.unprotected):
         arn = emulator.seed_recovery_point(
@@ -187,8 +194,8 @@ def credentials_in(account: str, region: str) -> dict[str, str]:
 
 
 def _original_assume_role_via_api(sts: Any, role_arn: str) -> dict[str, str]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(STSBackend, "assume_role", _original_assume_role)
+    """Set-up roles need not exist: moto's own AssumeRole, whatever is patched."""
+    with mock.patch.object(STSBackend, "assume_role", _original_assume_role):
         credentials: dict[str, str] = sts.assume_role(RoleArn=role_arn, RoleSessionName="setup")[
             "Credentials"
         ]
