@@ -6,6 +6,7 @@ command line picks its session explicitly, and reads the stack's configuration f
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -128,18 +129,37 @@ def client_of(session: boto3.session.Session, service: str, connection: Connecti
 
 def _session(connection: Connection) -> boto3.session.Session:
     if connection.credentials is not None:
-        return boto3.session.Session(
-            aws_access_key_id=connection.credentials.access_key_id,
-            aws_secret_access_key=connection.credentials.secret_access_key,
-            aws_session_token=connection.credentials.session_token,
-            region_name=connection.region,
-        )
+        return _thread_session()
     return boto3.session.Session(profile_name=connection.profile, region_name=connection.region)
 
 
+_THREAD = threading.local()
+
+
+def _thread_session() -> boto3.session.Session:
+    """One session per thread for assumed-role clients (the credentials go to each client): a
+    session loads each service's model once, and sessions are not thread-safe.
+    https://boto3.amazonaws.com/v1/documentation/api/latest/guide/session.html"""
+    session: boto3.session.Session | None = getattr(_THREAD, "session", None)
+    if session is None:
+        session = _THREAD.session = boto3.session.Session()
+    return session
+
+
 def _client(session: boto3.session.Session, service: str, connection: Connection) -> Any:
+    credentials = connection.credentials
+    keys = (
+        {
+            "aws_access_key_id": credentials.access_key_id,
+            "aws_secret_access_key": credentials.secret_access_key,
+            "aws_session_token": credentials.session_token,
+            "region_name": connection.region,
+        }
+        if credentials is not None
+        else {}
+    )
     return session.client(  # type: ignore[call-overload]
-        service, endpoint_url=connection.endpoint_url, config=_CONFIG
+        service, endpoint_url=connection.endpoint_url, config=_CONFIG, **keys
     )
 
 
