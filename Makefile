@@ -30,7 +30,7 @@ types: $(STAMP)
 
 validate: $(STAMP)
 	$(BIN)/sam validate --lint --region $(REGION) --template template.yaml
-	$(BIN)/cfn-lint template.yaml org/template.yaml
+	$(BIN)/cfn-lint template.yaml org/template.yaml org/monitoring.yaml
 
 # checkov lives in its own environment: its pins (boto3, packaging) clash with the dev lock.
 # Every suppression is justified in place, in the resource's Metadata (checkov: skip).
@@ -44,7 +44,7 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	touch $(CHECKOV_STAMP)
 
 scan: $(CHECKOV_STAMP)
-	$(CHECKOV_VENV)/bin/checkov --file template.yaml --file org/template.yaml --framework cloudformation --skip-download \
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --file org/template.yaml --file org/monitoring.yaml --framework cloudformation --skip-download \
 	  --compact --quiet
 
 # pytest exits 5 when it collected no test: that must fail loudly, never pass.

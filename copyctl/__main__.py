@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from copyctl import commands, demo_command, local_env, reconcile_commands
+from copyctl import commands, demo_command, local_env, org_status, reconcile_commands
 from core.kernel.errors import OrchestratorError
 
 
@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="also write the report as one self-contained HTML page (the dashboard's figures)",
     )
-    status.set_defaults(run=reconcile_commands.status)
+    org_status.add_arguments(status)
+    status.set_defaults(run=org_status.status)
 
     reconcile = sub.add_parser("reconcile", help="copy every recovery point left unprotected")
     reconcile_commands.add_arguments(reconcile)

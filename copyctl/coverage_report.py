@@ -120,30 +120,30 @@ def print_coverage(document: dict[str, Any], out: TextIO) -> None:
         out.write("(incomplete: the walk stopped before the end)\n")
     header = [title for title, _ in _TABLE]
     table = [[str(row[key]) for _, key in _TABLE] for row in document["coverage"]]
-    _print_table(header, table, out)
+    print_table(header, table, out)
     totals = document["totals"]
     out.write("total: " + ", ".join(f"{name} {n}" for name, n in totals.items()) + "\n")
     age = document["oldest_unprotected_age_seconds"]
     if age:
         out.write(f"oldest unprotected: {duration(age)} old\n")
-    _print_findings("Not protected", document["unprotected"], out)
+    print_findings("Not protected", document["unprotected"], out)
 
 
 def print_reconcile(
     document: dict[str, Any], dry_run: bool, out: TextIO, *, retry_failed: bool = False
 ) -> None:
     verb = "Would copy" if dry_run else "Copies started"
-    _print_findings(verb, document["copies"], out, show_request=dry_run)
+    print_findings(verb, document["copies"], out, show_request=dry_run)
     if retry_failed:
         verb = "Failed copies that would be retried" if dry_run else "Failed copies retried"
-        _print_findings(verb, document["retries"], out, show_request=dry_run)
-    _print_findings("Copy jobs that had finished unnoticed, now tracked", document["settled"], out)
-    _print_findings("Errors", document["errors"], out)
+        print_findings(verb, document["retries"], out, show_request=dry_run)
+    print_findings("Copy jobs that had finished unnoticed, now tracked", document["settled"], out)
+    print_findings("Errors", document["errors"], out)
     out.write("\n")
     print_coverage(document, out)
 
 
-def _print_findings(
+def print_findings(
     title: str, rows: list[dict[str, Any]], out: TextIO, *, show_request: bool = False
 ) -> None:
     out.write(f"\n{title}: {len(rows)}\n")
@@ -163,7 +163,7 @@ def _print_findings(
             out.write(f"    StartCopyJob lifecycle: {json.dumps(lifecycle)}\n")
 
 
-def _print_table(header: list[str], table: list[list[str]], out: TextIO) -> None:
+def print_table(header: list[str], table: list[list[str]], out: TextIO) -> None:
     widths = [max([len(h), *(len(r[i]) for r in table)]) for i, h in enumerate(header)]
     for row in (header, *table):
         cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TextIO
 
 from adapters.clock import utc_now
@@ -110,7 +110,7 @@ def reconcile(args: argparse.Namespace, out: TextIO) -> int:
 
 
 @dataclass(frozen=True)
-class _Walk:
+class Walk:
     settings: Settings
     reconciler: Reconciler
     vaults: tuple[str, ...]
@@ -125,21 +125,46 @@ class _Walk:
         return ReportContext(utc_now(), self.settings.stuck_after_minutes)
 
 
-def _open(args: argparse.Namespace, *, heal: bool, retry_failed: bool = False) -> _Walk:
+def _open(args: argparse.Namespace, *, heal: bool, retry_failed: bool = False) -> Walk:
     connection = Connection(args.profile, args.region, args.endpoint_url)
-    env = environment(connection, stack=args.stack, env_file=args.env)
+    where = Where(stack=args.stack, env_file=args.env)
+    scope = Scope(vaults=args.vault, look_back_days=args.look_back_days)
+    return open_walk(connection, where, scope, heal=heal, retry_failed=retry_failed)
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where the orchestrator's configuration is: a stack's outputs, or an environment file."""
+
+    stack: str | None = None
+    env_file: str | None = None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What to walk: some source vaults (default all), points of the last N days (0: all)."""
+
+    vaults: list[str] | None = None
+    look_back_days: int | None = None
+
+
+def open_walk(
+    connection: Connection, where: Where, scope: Scope, *, heal: bool, retry_failed: bool = False
+) -> Walk:
+    """The walk of one stack (``copyctl status`` and, per member stack, ``status --org``)."""
+    env = environment(connection, stack=where.stack, env_file=where.env_file)
     settings, options = load_settings(env), load_reconcile_settings(env)
     if connection.region is None:
-        connection = Connection(args.profile, settings.region, args.endpoint_url)
+        connection = replace(connection, region=settings.region)
     aws = open_clients(connection)
     reconciler = build_reconciler(
         settings, options, aws, utc_now, heal=heal, retry_failed=retry_failed
     )
-    vaults = _vaults(args.vault, settings)
-    days = options.look_back_days if args.look_back_days is None else args.look_back_days
+    vaults = _vaults(scope.vaults, settings)
+    days = options.look_back_days if scope.look_back_days is None else scope.look_back_days
     if days is not None and days < 0:
         raise ConfigError([f"--look-back-days must be 0 or more, got {days}"])
-    return _Walk(settings, reconciler, vaults, days or None)
+    return Walk(settings, reconciler, vaults, days or None)
 
 
 def _vaults(wanted: list[str] | None, settings: Settings) -> tuple[str, ...]:

@@ -61,7 +61,7 @@ def status_picture(
         ],
         copies=copy_rows(every),
         failures=dict(Counter(f.reason for f in every if f.standing is Standing.FAILED)),
-        unprotected=[_point(row) for row in document["unprotected"]],
+        unprotected=[unprotected_point(row) for row in document["unprotected"]],
         notes=notes,
     )
 
@@ -96,7 +96,7 @@ def _copy_row(resource_type: str, target: str, counts: Counter[str]) -> CopyRow:
     )
 
 
-def _point(row: Mapping[str, Any]) -> UnprotectedPoint:
+def unprotected_point(row: Mapping[str, Any]) -> UnprotectedPoint:
     return UnprotectedPoint(
         recovery_point=row["recovery_point_arn"],
         vault=row["vault"],

@@ -6,6 +6,7 @@ command line picks its session explicitly, and reads the stack's configuration f
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,10 +32,20 @@ _CONFIG = Config(retries={"mode": "standard"}, connect_timeout=5, read_timeout=3
 
 
 @dataclass(frozen=True)
+class TemporaryCredentials:
+    """An assumed role's session (``adapters.organization``): used instead of the profile."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+
+
+@dataclass(frozen=True)
 class Connection:
     profile: str | None = None
     region: str | None = None
     endpoint_url: str | None = None
+    credentials: TemporaryCredentials | None = None
 
 
 @dataclass(frozen=True)
@@ -104,13 +115,51 @@ def read_function_environments(
     return environments
 
 
+def session_of(connection: Connection) -> boto3.session.Session:
+    """The connection's session: its assumed-role credentials, else its profile."""
+    with _setup_errors():
+        return _session(connection)
+
+
+def client_of(session: boto3.session.Session, service: str, connection: Connection) -> Any:
+    """A client of the session, at the connection's endpoint, with copyctl's retries."""
+    with _setup_errors():
+        return _client(session, service, connection)
+
+
 def _session(connection: Connection) -> boto3.session.Session:
+    if connection.credentials is not None:
+        return _thread_session()
     return boto3.session.Session(profile_name=connection.profile, region_name=connection.region)
 
 
+_THREAD = threading.local()
+
+
+def _thread_session() -> boto3.session.Session:
+    """One session per thread for assumed-role clients (the credentials go to each client): a
+    session loads each service's model once, and sessions are not thread-safe.
+    https://boto3.amazonaws.com/v1/documentation/api/latest/guide/session.html"""
+    session: boto3.session.Session | None = getattr(_THREAD, "session", None)
+    if session is None:
+        session = _THREAD.session = boto3.session.Session()
+    return session
+
+
 def _client(session: boto3.session.Session, service: str, connection: Connection) -> Any:
+    credentials = connection.credentials
+    keys = (
+        {
+            "aws_access_key_id": credentials.access_key_id,
+            "aws_secret_access_key": credentials.secret_access_key,
+            "aws_session_token": credentials.session_token,
+            "region_name": connection.region,
+        }
+        if credentials is not None
+        else {}
+    )
     return session.client(  # type: ignore[call-overload]
-        service, endpoint_url=connection.endpoint_url, config=_CONFIG
+        service, endpoint_url=connection.endpoint_url, config=_CONFIG, **keys
     )
 
 

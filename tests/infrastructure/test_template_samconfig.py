@@ -28,7 +28,7 @@ def test_every_environment_deploys_the_same_way(
     sam_environments: dict[str, SamEnvironment], name: str
 ) -> None:
     deploy = sam_environments[name].deploy
-    assert deploy["capabilities"] == "CAPABILITY_IAM"
+    assert deploy["capabilities"] == "CAPABILITY_IAM CAPABILITY_NAMED_IAM"
     assert deploy["resolve_s3"] is True
     assert deploy["confirm_changeset"] is True
 
