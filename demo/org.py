@@ -136,6 +136,7 @@ def run_org(options: OrgOptions, *, log: TextIO | None = None) -> OrgResult:
         },
         "instances": len(organization.instances),
         "resources_per_primary_instance": options.resources,
+        "package_seconds": round(organization.package_seconds, 1),
         "deploy_seconds": round(deployed - began, 1),
         "wall_seconds": round(time.perf_counter() - began, 1),
     }

@@ -8,6 +8,7 @@ in its account and Region; this module reads each back as a ``DemoStack``.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ class Organization:
     stack_sets: list[StackSetRequest]
     instances: list[Instance]
     packaged: PackagedTemplate
+    package_seconds: float  # make org-package, once for the organization
 
 
 def primary_regions(count: int) -> list[str]:
@@ -70,7 +72,9 @@ def deploy_organization(
     instance. Raises if a stack instance failed (its reason in the message)."""
     management = boto3.client("sts", region_name=HOME_REGION).get_caller_identity()["Account"]
     ou_id, members = _create_organization(accounts)
+    started = time.perf_counter()
     packaged = package(output=build_dir)
+    package_seconds = time.perf_counter() - started
     template_url = _publish(sorted({*regions, DR_REGION, HOME_REGION}), build_dir)
     requests = stack_set_requests(
         {
@@ -97,7 +101,7 @@ def deploy_organization(
         ]
     finally:
         stacksets.set_custom_resource_invoker(None)
-    return Organization(management, ou_id, members, requests, instances, packaged)
+    return Organization(management, ou_id, members, requests, instances, packaged, package_seconds)
 
 
 def _create_organization(accounts: int) -> tuple[str, list[str]]:
