@@ -237,3 +237,51 @@ def test_given_an_existing_instance_when_created_again_then_nothing_new_is_deplo
     # Then
     again = cloudformation.list_stack_instances(StackSetName="acme-primary")["Summaries"]
     assert sorted(s["StackId"] for s in again) == sorted(s["StackId"] for s in first)
+
+
+def test_given_the_emulator_server_when_a_stack_set_is_deployed_then_members_describe_it() -> None:
+    from tests.local_server import emulator_server  # noqa: PLC0415 - a server for this test only
+
+    with emulator_server() as endpoint:
+
+        def client(service: str, **keys: str) -> Any:
+            return boto3.client(
+                service, region_name=HOME, endpoint_url=endpoint, config=NO_RETRIES, **keys
+            )
+
+        # Given: an organization, one member account in an OU, the stack set deployed to it
+        org = client("organizations")
+        org.create_organization(FeatureSet="ALL")
+        root = org.list_roots()["Roots"][0]["Id"]
+        ou = org.create_organizational_unit(ParentId=root, Name="w")["OrganizationalUnit"]["Id"]
+        member = org.create_account(AccountName="m", Email="m@example.com")["CreateAccountStatus"][
+            "AccountId"
+        ]
+        org.move_account(AccountId=member, SourceParentId=root, DestinationParentId=ou)
+        cloudformation = client("cloudformation")
+        cloudformation.create_stack_set(
+            StackSetName="acme-primary",
+            TemplateBody=json.dumps(TEMPLATE),
+            PermissionModel="SERVICE_MANAGED",
+            Parameters=[{"ParameterKey": "NamePrefix", "ParameterValue": "acme"}],
+        )
+        cloudformation.create_stack_instances(
+            StackSetName="acme-primary",
+            DeploymentTargets={"OrganizationalUnitIds": [ou]},
+            Regions=[HOME],
+        )
+        summaries = cloudformation.list_stack_instances(StackSetName="acme-primary")["Summaries"]
+        # When: the member account describes its stacks
+        credentials = client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{member}:role/probe", RoleSessionName="probe"
+        )["Credentials"]
+        stacks = client(
+            "cloudformation",
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        ).describe_stacks()["Stacks"]
+    # Then
+    assert [(s["Account"], s["StackId"]) for s in summaries] == [(member, stacks[0]["StackId"])]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0]["Outputs"]}
+    assert outputs["VaultArn"] == f"arn:aws:backup:{HOME}:{member}:backup-vault:acme-primary"
