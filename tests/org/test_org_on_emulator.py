@@ -4,6 +4,7 @@ and copies in every instance (the daily rule with its DR copy, and the EC2 rule,
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -13,8 +14,10 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from demo.org import OrgOptions, OrgResult, run_org
+from demo.cli import main as demo_main
+from demo.org import OrgOptions, OrgResult, foreign_copies, run_org
 from demo.org_deploy import DR_REGION, NAME_PREFIX
+from demo.org_render import org_report_dict, render_org_text
 from demo.org_stack import in_account
 from demo.run import demo_session
 from org.stack_sets import stack_set_requests
@@ -177,3 +180,48 @@ def test_given_org_template_when_read_then_only_the_primary_passes_the_first_dr_
     assert by_name["acme-dr"].regions == ["us-west-2", "eu-central-1"]
     assert {r.permission_model for r in requests} == {"SERVICE_MANAGED"}
     assert all(r.auto_deployment["Enabled"] for r in requests)
+
+
+def test_given_the_day_when_reported_then_there_is_a_row_per_instance_and_per_region(
+    org: OrgResult,
+) -> None:
+    # When
+    report = org_report_dict(org)
+    text = render_org_text(org)
+    # Then
+    rows = {(row["account"], row["region"], row["role"]) for row in report["instances"]}
+    assert rows == {(r.instance.account, r.instance.region, r.instance.role) for r in org.instances}
+    assert {(row["region"], row["role"]) for row in report["by_region"]} == {
+        (DR_REGION, "dr"),
+        *((region, "primary") for region in PRIMARY_REGIONS),
+    }
+    assert report["promises_kept"] is True
+    json.dumps(report, default=str)  # --json writes it
+    for account in org.organization.accounts:
+        assert text.count(account) == 3  # its DR row and its two primary rows
+    assert "copies-stay-in-account: kept in every instance" in text
+
+
+@pytest.mark.parametrize("text", ["6", "0:2", "6:0", "6:9", "a:b"])
+def test_given_a_malformed_org_option_when_the_demo_starts_then_it_is_a_usage_error(
+    text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # When
+    code = demo_main(["--org", text])
+    # Then
+    assert code == 2
+    assert "invalid-org" in capsys.readouterr().err
+
+
+def test_given_copy_jobs_when_one_crosses_accounts_then_it_is_reported() -> None:
+    # Given
+    own = "arn:aws:backup:us-east-1:111111111111:backup-vault:a"
+    other = "arn:aws:backup:us-west-2:222222222222:backup-vault:b"
+    jobs = [
+        {"CopyJobId": "1", "SourceBackupVaultArn": own, "DestinationBackupVaultArn": own},
+        {"CopyJobId": "2", "SourceBackupVaultArn": own, "DestinationBackupVaultArn": other},
+    ]
+    # When
+    broken = foreign_copies(jobs, "111111111111")
+    # Then
+    assert broken == [f"2: {own} -> {other}"]
