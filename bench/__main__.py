@@ -21,6 +21,7 @@ def _measurements(args: argparse.Namespace) -> dict[str, Callable[[], list[Resul
     from bench.cold_start import cold_starts  # noqa: PLC0415
     from bench.demo_day import demo_day  # noqa: PLC0415
     from bench.memory import peak_memory  # noqa: PLC0415
+    from bench.org import org_scale  # noqa: PLC0415
     from bench.org_status import org_status  # noqa: PLC0415
     from bench.packaging import packaging  # noqa: PLC0415
     from bench.reconcile_scan import reconcile_scan  # noqa: PLC0415
@@ -38,6 +39,8 @@ def _measurements(args: argparse.Namespace) -> dict[str, Callable[[], list[Resul
         "demo": lambda: demo_day(10 if args.quick else 50),
         "packaging": packaging,
         "org-status": lambda: org_status(10, 40) if args.quick else org_status(50, 200),
+        # issue 15: 50 accounts x 3 Regions (and the DR Region), against a quarter of it
+        "org": lambda: org_scale(8, 2) if args.quick else org_scale(50, 3),
     }
 
 
@@ -47,7 +50,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated: cold,warm,calls,memory,burst,reconcile,demo,packaging,org-status",
+        help="comma-separated: cold,warm,calls,memory,burst,reconcile,demo,packaging,org,"
+        "org-status",
     )
     parser.add_argument("--burst", type=int, default=0, help="completed backups in the burst")
     parser.add_argument("--output", type=Path, default=OUTPUT)

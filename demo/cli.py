@@ -79,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="at the end of the day, run every schedule-triggered function once (the reconciler)",
     )
     day.add_argument(
+        "--org",
+        metavar="ACCOUNTS:REGIONS",
+        help="the day across an organization: ACCOUNTS member accounts, REGIONS primary "
+        "Regions, deployed by org/template.yaml's stack sets (demo.org_cli)",
+    )
+    day.add_argument(
         "--dynamodb-advanced",
         action="store_true",
         help="DynamoDB advanced backup features on (copyable); default off (not copyable)",
@@ -154,6 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.events:
             return replay(args, sys.stdout)
+        if args.org:
+            from demo.org_cli import run_org_day  # noqa: PLC0415 - moto and the product
+
+            return run_org_day(args, sys.stdout)
         return _day(args, sys.stdout)
     except OrchestratorError as error:
         print(f"{PROG}: {error}", file=sys.stderr)

@@ -53,6 +53,9 @@ def install() -> None:
     _forward_whole_events()
     kms.install()
     moto_patches.install()
+    from emulator.cloudformation import stacksets  # noqa: PLC0415 - it provisions: after routing
+
+    stacksets.install()
     _installed = True
 
 

@@ -29,6 +29,8 @@ def function_spec(invocation: FunctionInvocation, stack_name: str) -> FunctionSp
         name: str(value) for name, value in variables.items() if value is not intrinsics.NO_VALUE
     }
     environment |= {"AWS_REGION": invocation.region, "AWS_DEFAULT_REGION": invocation.region}
+    # The function's calls land in its own account of the emulator (moto reads it per request).
+    environment["MOTO_ACCOUNT_ID"] = invocation.account
     name = invocation.function_name
     logical_id = name.removeprefix(f"{stack_name}-")
     return FunctionSpec(

@@ -237,6 +237,11 @@ class LambdaRuntime(Generic[D]):
         self._forget_wiring()
         self._active = spec.logical_id
 
+    def forget_active_function(self) -> None:
+        """Another runtime ran functions in this process since (another account's stack): the
+        next invocation starts from a fresh container of its function again."""
+        self._active = None
+
     @staticmethod
     def _forget_wiring() -> None:
         """Call ``reset()`` of every loaded wiring module (handlers.copy_wiring,

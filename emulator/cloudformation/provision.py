@@ -10,8 +10,10 @@ Custom resources (``Custom::*``) are sent to their function through the caller's
 from __future__ import annotations
 
 import contextlib
+import copy
+import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,9 @@ from emulator.cloudformation import custom_resources, intrinsics, reader
 from emulator.control import STATE_LOCK
 from emulator.routing import install
 
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-name.html
+GENERATED_NAME_LIMIT = 64
+
 
 @dataclass(frozen=True, slots=True)
 class Where:
@@ -39,7 +44,17 @@ class Where:
         return backend_for(self.account, self.region)
 
     def name_for(self, logical_id: str, explicit: Any) -> str:
-        return str(explicit) if explicit else f"{self.stack_name}-{logical_id}"
+        if explicit:
+            return str(explicit)
+        name = f"{self.stack_name}-{logical_id}"
+        if len(name) <= GENERATED_NAME_LIMIT:
+            return name
+        # CloudFormation names an unnamed resource after the stack, the logical id and a random
+        # suffix, shortened to the type's limit (aws-properties-name.html): StackSets' generated
+        # stack names (StackSet-<name>-<uuid>) are long. Here: 64, the shortest such limit
+        # (IAM roles, Lambda functions, EventBridge rules), and a suffix hashed from the name.
+        suffix = hashlib.sha256(name.encode()).hexdigest()[:12].upper()
+        return f"{self.stack_name[:30]}-{logical_id[:20]}-{suffix}"
 
 
 @dataclass(slots=True)
@@ -446,7 +461,7 @@ class _CustomResources:
 
 
 def from_template(
-    path: str | Path = "template.yaml",
+    path: str | Path | Mapping[str, Any] = "template.yaml",
     parameters: dict[str, Any] | None = None,
     *,
     account: str | None = None,
@@ -456,10 +471,12 @@ def from_template(
 ) -> Provisioned:
     """Create the template's resources in the emulator (and moto); return them by logical id.
 
+    ``path`` is a template file, or a template already read (a stack set's, plain CloudFormation).
+
     ``invoke`` runs a custom resource's function (see ``custom_resources``); a FAILED reply
     raises ``custom_resources.CustomResourceError``, as the stack would roll back."""
     install()
-    template = reader.load(path)
+    template = copy.deepcopy(dict(path)) if isinstance(path, Mapping) else reader.load(path)
     where = Where(account or api.default_account(), region, stack_name)
     context = intrinsics.Context(
         region=where.region,
