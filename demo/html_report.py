@@ -65,6 +65,11 @@ def demo_picture(report: Report, *, title: str, alarm_hours: float | None) -> St
     )
 
 
+def standing_counts(report: Report) -> Counter[str]:
+    """How many of the report's recovery points stand where (``copyctl status``'s totals)."""
+    return Counter(_judge(point).standing.value for point in report.recovery_points)
+
+
 def _judge(point: dict[str, Any]) -> _Judged:
     entries = [_entry(point["recovery_point_arn"], view) for view in point["ledger"]]
     judgement = judge(entries)

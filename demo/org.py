@@ -7,7 +7,9 @@
 3. one simulated day of every instance's plans, every event delivered to the real handlers of
    the instance whose account and Region received it (``demo.day.run_day`` over all of them);
 4. per instance, the copy-status report and the promises of ``demo.report`` (observed in that
-   account and Region), plus one the organization adds: every copy job stays in its account.
+   account and Region), plus one the organization adds: every copy job stays in its account;
+5. the organization view (``demo.org_view``): ``copyctl status --org`` from the management
+   account, which must add up to the instances' reports (promise ``org-view-adds-up``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from demo.defaults import DEFAULT_SEED, DEFAULT_START, FAULT_PROFILES
 from demo.estate import EstateResource, estate_keys, plan_estate, register_estate
 from demo.org_deploy import Instance, Organization, deploy_organization, primary_regions
 from demo.org_stack import in_account
+from demo.org_view import OrgView, organization_view
 from demo.report import PromiseCheck, Report, build_report, observe
 from demo.run import copy_settings, selected_by
 from demo.stack import DemoStack
@@ -54,6 +57,7 @@ class OrgOptions:
     run_scheduled: bool = True
     managed_vault_policy: str = "fail"
     build_dir: Path | None = None  # where the member template is packaged (a temporary dir)
+    org_view: bool = True  # after the day, copyctl status --org from the management account
 
 
 @dataclass(slots=True)
@@ -74,10 +78,12 @@ class OrgResult:
     day: DayRun
     instances: list[InstanceResult]
     run: dict[str, Any] = field(default_factory=dict)
+    view: OrgView | None = None
 
     @property
     def promises_kept(self) -> bool:
-        return all(result.promises_kept for result in self.instances)
+        view_kept = self.view is None or self.view.check.kept
+        return view_kept and all(result.promises_kept for result in self.instances)
 
 
 def parse_org(text: str) -> tuple[int, int]:
@@ -123,7 +129,8 @@ def run_org(options: OrgOptions, *, log: TextIO | None = None) -> OrgResult:
         _check_instance(instance, estates.get(instance.key, []))
         for instance in organization.instances
     ]
-    result = OrgResult(organization, day, results)
+    view = organization_view(organization.management_account, results) if options.org_view else None
+    result = OrgResult(organization, day, results, view=view)
     result.run = {
         **day.as_dict(),
         "seed": options.seed,
@@ -138,6 +145,7 @@ def run_org(options: OrgOptions, *, log: TextIO | None = None) -> OrgResult:
         "resources_per_primary_instance": options.resources,
         "package_seconds": round(organization.package_seconds, 1),
         "deploy_seconds": round(deployed - began, 1),
+        "org_view_seconds": round(view.seconds, 1) if view else None,
         "wall_seconds": round(time.perf_counter() - began, 1),
     }
     return result

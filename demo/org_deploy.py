@@ -86,6 +86,9 @@ def deploy_organization(
             "PrimaryRegions": ",".join(regions),
             "DrRegions": DR_REGION,
             "NamePrefix": NAME_PREFIX,
+            # The management account plays the monitoring account: every member stack gets the
+            # reader role that copyctl status --org assumes (the demo's organization view).
+            "MonitoringAccountId": management,
         },
         account=management,
         region=HOME_REGION,

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from demo.org import InstanceResult, OrgResult
+from demo.org_view import OrgView
 
 
 @dataclass(slots=True)
@@ -117,9 +118,30 @@ def render_org_text(result: OrgResult) -> str:
         verdict = "kept in every instance" if not broken else f"BROKEN ({len(broken)})"
         lines.append(f"  {name}: {verdict} - {promise}")
         lines += [f"    {problem}" for problem in broken[:10]]
+    if result.view is not None:
+        lines += ["", *_view_lines(result.view)]
     lines.append("")
     lines.append("All promises kept." if result.promises_kept else "Some promises are BROKEN.")
     return "\n".join(lines) + "\n"
+
+
+def _view_lines(view: OrgView) -> list[str]:
+    document = view.document
+    members = document.get("members", [])
+    totals = ", ".join(f"{name} {n}" for name, n in sorted(document.get("totals", {}).items()))
+    covered = "fully covered" if document.get("fully_covered") else "NOT fully covered"
+    check = view.check
+    verdict = "kept" if check.kept else f"BROKEN ({len(check.broken)})"
+    return [
+        "Organization view (from the management account, the monitoring account)",
+        f"  copyctl {' '.join(view.argv)}",
+        f"  exit {view.exit_code} ({covered}): {len(members)} member stacks in "
+        f"{document.get('accounts', 0)} accounts and {document.get('regions', 0)} Regions, "
+        f"{len(document.get('unreachable', []))} unreachable, {view.seconds:.1f} s",
+        f"  organization total: {totals or '-'}",
+        f"  {check.name}: {verdict} - {check.promise}",
+        *(f"    {problem}" for problem in check.broken[:10]),
+    ]
 
 
 def org_report_dict(result: OrgResult) -> dict[str, Any]:
@@ -131,6 +153,17 @@ def org_report_dict(result: OrgResult) -> dict[str, Any]:
             for (region, role), totals in by_region(result).items()
         ],
         "instances": [_instance_dict(item) for item in result.instances],
+        "org_view": _view_dict(result.view) if result.view else None,
+    }
+
+
+def _view_dict(view: OrgView) -> dict[str, Any]:
+    return {
+        "command": ["copyctl", *view.argv],
+        "exit_code": view.exit_code,
+        "promise": asdict(view.check) | {"kept": view.check.kept},
+        "expected_totals": view.expected_totals,
+        "status": view.document,
     }
 
 

@@ -3,12 +3,15 @@
 The member template is plain CloudFormation (``org.package``): the functions are
 ``AWS::Lambda::Function``, their SQS triggers ``AWS::Lambda::EventSourceMapping`` and their timers
 ``AWS::Events::Rule`` with a ``ScheduleExpression`` targeting the function. The emulator provisions
-the instance (``emulator.cloudformation.stacksets``) and only names functions and tables: this
-module reads the functions from the template and creates the tables, in the instance's account.
+the instance (``emulator.cloudformation.stacksets``) and only names functions, tables and roles:
+this module reads the functions from the template and creates the tables and the roles someone
+finds by name (``RoleName``: the organization reader role of ``copyctl status --org``), in the
+instance's account.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +29,7 @@ EVENT_SOURCE_MAPPING = "AWS::Lambda::EventSourceMapping"
 EVENTS_RULE = "AWS::Events::Rule"
 DYNAMODB_TABLE = "AWS::DynamoDB::Table"
 SQS_QUEUE = "AWS::SQS::Queue"
+IAM_ROLE = "AWS::IAM::Role"
 DEFAULT_BATCH_SIZE = 10  # Lambda's SQS event source default
 DEFAULT_MEMORY_MB = 128
 DEFAULT_TIMEOUT_SECONDS = 3
@@ -67,6 +71,7 @@ def instance_stack(provisioned: Provisioned, *, stack_name: str, account: str, r
         raise RuntimeError("the provisioner returned no evaluation context")
     with in_account(account, region):
         tables = _create_tables(provisioned, context, region)
+        _create_named_roles(provisioned, context, region)
     functions = _functions(provisioned, context, account, region)
     return DemoStack(provisioned, functions, tables, stack_name, region, account)
 
@@ -97,6 +102,30 @@ def _create_tables(
         client.create_table(TableName=str(resource.ref), **request)
         tables[logical_id] = str(resource.ref)
     return tables
+
+
+def _create_named_roles(
+    provisioned: Provisioned, context: intrinsics.Context, region: str
+) -> None:
+    """The roles the template names, with their trust and inline policies (moto enforces
+    neither, but AssumeRole needs the role: ``emulator.moto_patches.sts``)."""
+    client = boto3.client("iam", region_name=region)
+    for logical_id, resource in provisioned.of_type(IAM_ROLE).items():
+        properties = _evaluated(provisioned, logical_id, context)
+        if "RoleName" not in properties:
+            continue
+        client.create_role(
+            RoleName=str(resource.ref),
+            AssumeRolePolicyDocument=json.dumps(properties["AssumeRolePolicyDocument"]),
+            Description=str(properties.get("Description", "")),
+            MaxSessionDuration=int(properties.get("MaxSessionDuration", 3600)),
+        )
+        for policy in properties.get("Policies") or []:
+            client.put_role_policy(
+                RoleName=str(resource.ref),
+                PolicyName=str(policy["PolicyName"]),
+                PolicyDocument=json.dumps(policy["PolicyDocument"], default=str),
+            )
 
 
 def _functions(

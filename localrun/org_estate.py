@@ -10,7 +10,8 @@ recovery points in its source vault, some of them protected in its ledger.
 Two gaps of moto 5.2.5 are closed while ``moto_organization_gaps`` is active:
 - ListStackInstances invents a new random StackId on every call; AWS returns the instance's stack
   (``StackId``, https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackInstanceSummary.html).
-- AssumeRole succeeds for a role that does not exist; AWS refuses it with AccessDenied.
+- AssumeRole succeeds for a role that does not exist; AWS refuses it with AccessDenied
+  (``emulator.moto_patches.sts``, which the ``--org`` demo uses as well).
 """
 
 from __future__ import annotations
@@ -24,12 +25,10 @@ from unittest import mock
 
 import boto3
 from moto.cloudformation.models import StackInstance
-from moto.core.exceptions import ServiceException
 from moto.core.models import DEFAULT_ACCOUNT_ID
-from moto.iam.models import iam_backends
-from moto.sts.models import STSBackend
 
 import emulator
+from emulator.moto_patches.sts import any_role, roles_must_exist
 
 ADMIN_ACCOUNT = DEFAULT_ACCOUNT_ID
 HOME_REGION = "us-east-1"
@@ -95,33 +94,16 @@ class Member:
         return f"{PREFIX}-{self.stack_role}-daily"
 
 
-class _AccessDenied(ServiceException):
-    code = "AccessDenied"
-
-
 def _instance_stack_id(self: StackInstance) -> dict[str, Any]:
     return {**_original_to_dict(self), "StackId": self.stack.stack_id}
 
 
 _original_to_dict = StackInstance.to_dict
-_original_assume_role = STSBackend.assume_role
-
-
-def _assume_existing_role(self: STSBackend, **kwargs: Any) -> Any:
-    role_arn = kwargs["role_arn"]
-    account = role_arn.split(":")[4]
-    names = {role.name for role in iam_backends[account]["global"].roles.values()}
-    if role_arn.rsplit("/", 1)[-1] not in names:
-        raise _AccessDenied(f"not authorized to perform: sts:AssumeRole on resource: {role_arn}")
-    return _original_assume_role(self, **kwargs)
 
 
 @contextmanager
 def moto_organization_gaps() -> Iterator[None]:
-    with (
-        mock.patch.object(StackInstance, "to_dict", _instance_stack_id),
-        mock.patch.object(STSBackend, "assume_role", _assume_existing_role),
-    ):
+    with mock.patch.object(StackInstance, "to_dict", _instance_stack_id), roles_must_exist():
         yield
 
 
@@ -195,7 +177,7 @@ def credentials_in(account: str, region: str) -> dict[str, str]:
 
 def _original_assume_role_via_api(sts: Any, role_arn: str) -> dict[str, str]:
     """Set-up roles need not exist: moto's own AssumeRole, whatever is patched."""
-    with mock.patch.object(STSBackend, "assume_role", _original_assume_role):
+    with any_role():
         credentials: dict[str, str] = sts.assume_role(RoleArn=role_arn, RoleSessionName="setup")[
             "Credentials"
         ]
