@@ -104,9 +104,7 @@ def _create_tables(
     return tables
 
 
-def _create_named_roles(
-    provisioned: Provisioned, context: intrinsics.Context, region: str
-) -> None:
+def _create_named_roles(provisioned: Provisioned, context: intrinsics.Context, region: str) -> None:
     """The roles the template names, with their trust and inline policies (moto enforces
     neither, but AssumeRole needs the role: ``emulator.moto_patches.sts``)."""
     client = boto3.client("iam", region_name=region)

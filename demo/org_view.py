@@ -25,10 +25,10 @@ import boto3
 import adapters.clock
 import emulator
 from copyctl.__main__ import main as copyctl_main
+from core.reconcile.coverage import Standing
 from demo.html_report import standing_counts
 from demo.org_deploy import HOME_REGION, NAME_PREFIX
 from demo.report import PromiseCheck
-from core.reconcile.coverage import Standing
 from emulator.moto_patches.sts import roles_must_exist
 
 if TYPE_CHECKING:
@@ -134,7 +134,9 @@ def adds_up(document: Mapping[str, Any], expected: Mapping[Key, Counter[str]]) -
     """What differs between the org view and the instances' own reports (empty: it adds up)."""
     rows = {_key(row): row for row in document.get("members", [])}
     broken = [f"{'/'.join(key)}: no row" for key in expected if key not in rows]
-    broken += [f"{'/'.join(key)}: a row, but no such instance" for key in rows if key not in expected]
+    broken += [
+        f"{'/'.join(key)}: a row, but no such instance" for key in rows if key not in expected
+    ]
     for key, row in sorted(rows.items()):
         if key not in expected:
             continue
