@@ -78,7 +78,7 @@ def build_reconciler(
             backup=backup,
             ledger=ledger,
             copies=copies,
-            keys=KeyVerifier(backup=backup, keys=KmsKeys(aws.kms)),
+            keys=KeyVerifier(backup=backup, keys=KmsKeys(aws.kms, aws.kms_in)),
             alerts=SnsAlerts(aws.sns, settings.alert_topic_arn),
         )
         if heal
