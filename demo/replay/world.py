@@ -30,7 +30,7 @@ FIXTURE_LAG_PLAN_ID = "5b8d2c4e-1f3a-4e6b-9c7d-0a1b2c3d4e5f"
 COPY_HANDLER = "handlers.copy_handler.lambda_handler"
 STACK_ROLES = ("primary", "dr")
 # The fixtures' names of the destination vaults, by the variable that names the stack's vault.
-FIXTURE_DESTINATIONS = {"lag": "LAG_VAULT_ARN", "managed": "MANAGED_VAULT_ARN"}
+FIXTURE_DESTINATIONS = {"lag": "LAG_VAULT_ARN", "orchestrator-managed-key": "MANAGED_VAULT_ARN"}
 
 
 @dataclass(frozen=True, slots=True)

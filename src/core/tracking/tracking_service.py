@@ -313,14 +313,20 @@ class TrackingService:
     def _next_attempt(self, failure: _Failure, attempt: int) -> tuple[RecoveryPointEvent, Decision]:
         source, facts = self._source_and_facts(failure.update, failure.entry)
         route, why = failure.route, f"attempt {attempt} after {failure.kind.value}"
-        if failure.kind is FailureKind.RETENTION_OUT_OF_RANGE:
+        if failure.kind is FailureKind.RETENTION_OUT_OF_RANGE and self._is_home(route):
             # The configured range did not match the vault's: use the range the vault enforces.
+            # (A DR Region's vault keeps the configured range: this Region's client cannot read
+            # it, and the retry gives up as retention-unfixable if that changes nothing.)
             route = with_live_retention(
                 route, self.backup.vault_retention(route.destination.vault_name)
             )
             why += " with the vault's own retention range"
         decision = retry_decision(source, facts, route, self.settings, attempt=attempt, why=why)
         return source, decision
+
+    def _is_home(self, route: Route) -> bool:
+        vault = parse_arn(route.destination.vault_arn, field="vault")
+        return (vault.account, vault.region) == (self.settings.account_id, self.settings.region)
 
     def _source_and_facts(
         self, update: CopyJobUpdate, entry: LedgerEntry
