@@ -29,17 +29,17 @@ from localrun.harness import (
 from tests.lambda_context import FakeLambdaContext
 from tests.samples import (
     ACCOUNT,
+    COPY_ROLE_ARN,
     DR_SVC_EBS_VAULT_ARN,
     DR_SVC_RDS_VAULT_ARN,
-    SVC_EBS_VAULT_ARN,
-    SVC_RDS_VAULT_ARN,
-    COPY_ROLE_ARN,
     LAG_PLAN_ID,
     LAG_VAULT_ARN,
     MANAGED_VAULT_ARN,
     PLAIN_PLAN_ID,
     REGION,
     SOURCE_VAULTS,
+    SVC_EBS_VAULT_ARN,
+    SVC_RDS_VAULT_ARN,
     read_event,
     vault_arn,
 )
