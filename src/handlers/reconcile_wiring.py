@@ -150,7 +150,9 @@ def key_guard_dependencies() -> KeyGuardDependencies:
 
 
 def _clients() -> AwsClients:
-    return AwsClients(clients.backup(), clients.dynamodb(), clients.kms(), clients.sns())
+    return AwsClients(
+        clients.backup(), clients.dynamodb(), clients.kms(), clients.sns(), kms_in=clients.kms_in
+    )
 
 
 def require(settings: Settings, *, heal: bool) -> None:
