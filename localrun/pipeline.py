@@ -37,6 +37,7 @@ from localrun.samples import (
     REGION,
     SVC_EBS_VAULT_ARN,
     SVC_RDS_VAULT_ARN,
+    create_destination_vaults,
     create_tracking_ledger_table,
     sample_context,
     vault_arn,
@@ -239,11 +240,7 @@ def _vaults(backup: Any, kms: Any) -> None:
     backup.create_logically_air_gapped_backup_vault(
         BackupVaultName="lag", MinRetentionDays=7, MaxRetentionDays=400
     )
-    backup.create_backup_vault(BackupVaultName=MANAGED_VAULT)  # the AWS managed key aws/backup
-    # The service-key vaults beside it (the naming rule), under aws/rds and aws/ebs.
-    for service, vault in SERVICE_KEY_VAULTS.items():
-        service_key = kms.describe_key(KeyId=f"alias/aws/{service}")["KeyMetadata"]["Arn"]
-        backup.create_backup_vault(BackupVaultName=vault, EncryptionKeyArn=service_key)
+    create_destination_vaults(backup, kms)
 
 
 def _rules(events: Any, sqs: Any, copy_url: str, tracking_url: str) -> None:

@@ -48,6 +48,18 @@ SERVICE_KEY_ENV: dict[str, str] = {
     "DR_VAULT_ARN": DR_VAULT_ARN,
 }
 
+
+def create_destination_vaults(backup: Any, kms: Any) -> None:
+    """This Region's destinations of SETTINGS_ENV but the LAG vault: the managed-key vault
+    (aws/backup) and the service-key vaults under aws/rds and aws/ebs (the naming rule)."""
+    backup.create_backup_vault(BackupVaultName=MANAGED_VAULT_ARN.rsplit(":", 1)[1])
+    for service, vault_arn_ in (("rds", SVC_RDS_VAULT_ARN), ("ebs", SVC_EBS_VAULT_ARN)):
+        key = kms.describe_key(KeyId=f"alias/aws/{service}")["KeyMetadata"]["Arn"]
+        backup.create_backup_vault(
+            BackupVaultName=vault_arn_.rsplit(":", 1)[1], EncryptionKeyArn=key
+        )
+
+
 SETTINGS_ENV: dict[str, str] = {
     "SOURCE_VAULT_NAMES": ",".join(SOURCE_VAULTS),
     "LAG_VAULT_ARN": LAG_VAULT_ARN,
