@@ -2,10 +2,11 @@
 the account and Region the events name, once per stack role.
 
 The ``events/`` fixtures (events/README.md) name their vaults ``hourly``, ``daily``,
-``monthly``, ``dr``, ``lag``, ``orchestrator-managed-key`` and ``orchestrator-svc-*``; the template names them ``<stack>-hourly`` …
-``<stack>-managed-key``, and no single stack holds them all: the primary stack has the first
-three, the DR stack the ``dr`` vault. So both roles are provisioned side by side, and the
-fixtures' vault names are rewritten to the stacks' (``vault_names``); accounts, Regions and every
+``monthly``, ``dr``, ``lag``, ``orchestrator-managed-key`` and ``orchestrator-svc-*``; the
+template names them ``<stack>-hourly`` … ``<stack>-managed-key``, and no single stack holds them
+all: the primary stack has the first three, the DR stack the ``dr`` vault. So both roles are
+provisioned side by side, and the fixtures' vault names are rewritten to the stacks'
+(``vault_names``); accounts, Regions and every
 other ARN stay as they are.
 """
 
