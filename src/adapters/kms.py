@@ -23,9 +23,9 @@ _MANAGERS = {manager.value: manager for manager in KeyManager}
 
 class KmsKeys:
     """``client_in``: a client of another Region, for the keys of cross-Region copies (the DR
-    service-key vaults): KMS keys are Regional, a key is described in its own Region
-    (https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html:
-    "AWS KMS keys are Regional")."""
+    service-key vaults). A key is described through its own Region's KMS endpoint: only
+    multi-Region keys spare "a cross-Region call to AWS KMS"
+    (https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html)."""
 
     def __init__(
         self, client: KMSClient, client_in: Callable[[str], KMSClient] | None = None
