@@ -15,11 +15,9 @@ from core.kernel.retry_delay import (
     MAX_DELAY_SECONDS,
 )
 from core.kernel.service_key_vaults import (
-    DR_VAULT_SUFFIX,
-    MANAGED_VAULT_SUFFIX,
     SERVICE_KEYS,
     ServiceKeyPlacement,
-    service_key_vault_arns,
+    derive_service_key_vaults,
 )
 from core.kernel.support_matrix import SupportMatrix, load_default_matrix
 
@@ -350,55 +348,21 @@ class _Reader:
         placement: ServiceKeyPlacement,
         dr_vault_arn: str,
     ) -> tuple[dict[str, Destination], dict[str, Destination]]:
-        """This Region's and the DR Region's service-key vaults, by the naming rule.
-
-        They share the managed-key vault's policy and Vault Lock (template.yaml), so its
-        retention range."""
-        dr_arns = self._dr_service_key_vault_arns(home, services, placement, dr_vault_arn)
-        same_arns: dict[str, str] | None = {}
-        if placement is ServiceKeyPlacement.SAME_REGION:
-            same_arns = service_key_vault_arns(managed.vault_arn, MANAGED_VAULT_SUFFIX, services)
-            if same_arns is None:
-                self.problems.append(
-                    f"MANAGED_VAULT_ARN's name must end in {MANAGED_VAULT_SUFFIX!r} to derive "
-                    f"the service-key vaults (rule: <Name>{MANAGED_VAULT_SUFFIX} -> "
-                    f"<Name>-svc-<service>), got {managed.vault_arn!r}"
-                )
+        """This Region's and the DR Region's service-key vaults, by the naming rule. They share
+        the managed-key vault's policy and Vault Lock (template.yaml), so its retention range."""
+        if dr_vault_arn and not self._is_vault_arn("DR_VAULT_ARN", dr_vault_arn):
+            dr_vault_arn = ""
+            placement = ServiceKeyPlacement.SAME_REGION  # reported above; no second problem
+        derived = derive_service_key_vaults(
+            home, managed.vault_arn, services, placement, dr_vault_arn
+        )
+        self.problems.extend(derived.problems)
         low, high = managed.min_retention_days, managed.max_retention_days
 
-        def vaults(arns: dict[str, str] | None) -> dict[str, Destination]:
-            return {key: Destination(arn, low, high) for key, arn in (arns or {}).items()}
+        def vaults(arns: dict[str, str]) -> dict[str, Destination]:
+            return {key: Destination(arn, low, high) for key, arn in arns.items()}
 
-        return vaults(same_arns), vaults(dr_arns)
-
-    def _dr_service_key_vault_arns(
-        self, home: Arn, services: frozenset[str], placement: ServiceKeyPlacement, dr_arn: str
-    ) -> dict[str, str] | None:
-        if not dr_arn:
-            if placement is ServiceKeyPlacement.DR_REGION:
-                self.problems.append(
-                    "SERVICE_KEY_PLACEMENT=dr-region needs DR_VAULT_ARN "
-                    "(rule: the dr-region placement copies into the dr stack's vaults)"
-                )
-            return None
-        if not self._is_vault_arn("DR_VAULT_ARN", dr_arn):
-            return None
-        arn = parse_arn(dr_arn, field="DR_VAULT_ARN")
-        if arn.account != home.account:
-            # encryption.html#copy-encryption: cross-account copies of types AWS Backup does not
-            # fully manage cannot use AWS managed keys, the service-key vaults' keys.
-            self.problems.append(
-                f"DR_VAULT_ARN must be in this stack's account {home.account} (rule: cross-account "
-                f"copies under AWS managed keys are not supported), got {dr_arn!r}"
-            )
-            return None
-        derived = service_key_vault_arns(dr_arn, DR_VAULT_SUFFIX, services)
-        if derived is None:
-            self.problems.append(
-                f"DR_VAULT_ARN's name must end in {DR_VAULT_SUFFIX!r} (rule: <Name>-dr -> "
-                f"<Name>-svc-<service>), got {dr_arn!r}"
-            )
-        return derived
+        return vaults(derived.same_region), vaults(derived.dr_region)
 
     def _json_object(self, name: str) -> dict[str, Any]:
         raw = self.text(name, required=False) or "{}"

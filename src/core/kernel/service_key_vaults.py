@@ -9,9 +9,10 @@ DR_VAULT_ARN (docs/service-key-vaults.md, section 3).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-from core.kernel.arns import parse_arn
+from core.kernel.arns import Arn, parse_arn
 
 MANAGED_VAULT_SUFFIX = "-managed-key"
 DR_VAULT_SUFFIX = "-dr"
@@ -48,3 +49,66 @@ def service_key_vault_arns(
             return None
         arns[SERVICE_KEYS[service]] = derived
     return arns
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedVaults:
+    """Service key -> vault ARN, in this Region and in the DR Region, and what was wrong."""
+
+    same_region: dict[str, str] = field(default_factory=dict)
+    dr_region: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def derive_service_key_vaults(
+    home: Arn,
+    managed_vault_arn: str,
+    services: frozenset[str],
+    placement: ServiceKeyPlacement,
+    dr_vault_arn: str,
+) -> DerivedVaults:
+    """The vaults SERVICE_KEY_VAULTS asks for, by the naming rule, or the rule each input breaks."""
+    problems: list[str] = []
+    same: dict[str, str] | None = {}
+    if placement is ServiceKeyPlacement.SAME_REGION:
+        same = service_key_vault_arns(managed_vault_arn, MANAGED_VAULT_SUFFIX, services)
+        if same is None:
+            problems.append(
+                f"MANAGED_VAULT_ARN's name must end in {MANAGED_VAULT_SUFFIX!r} to derive "
+                f"the service-key vaults (rule: <Name>{MANAGED_VAULT_SUFFIX} -> "
+                f"<Name>-svc-<service>), got {managed_vault_arn!r}"
+            )
+    dr = _dr_vaults(home, services, placement, dr_vault_arn, problems)
+    return DerivedVaults(same or {}, dr or {}, problems)
+
+
+def _dr_vaults(
+    home: Arn,
+    services: frozenset[str],
+    placement: ServiceKeyPlacement,
+    dr_vault_arn: str,
+    problems: list[str],
+) -> dict[str, str] | None:
+    if not dr_vault_arn:
+        if placement is ServiceKeyPlacement.DR_REGION:
+            problems.append(
+                "SERVICE_KEY_PLACEMENT=dr-region needs DR_VAULT_ARN "
+                "(rule: the dr-region placement copies into the dr stack's vaults)"
+            )
+        return None
+    dr = parse_arn(dr_vault_arn, field="DR_VAULT_ARN")
+    if dr.account != home.account:
+        # encryption.html#copy-encryption: cross-account copies of types AWS Backup does not
+        # fully manage cannot use AWS managed keys, the service-key vaults' keys.
+        problems.append(
+            f"DR_VAULT_ARN must be in this stack's account {home.account} (rule: cross-account "
+            f"copies under AWS managed keys are not supported), got {dr_vault_arn!r}"
+        )
+        return None
+    derived = service_key_vault_arns(dr_vault_arn, DR_VAULT_SUFFIX, services)
+    if derived is None:
+        problems.append(
+            f"DR_VAULT_ARN's name must end in {DR_VAULT_SUFFIX!r} (rule: <Name>-dr -> "
+            f"<Name>-svc-<service>), got {dr_vault_arn!r}"
+        )
+    return derived
