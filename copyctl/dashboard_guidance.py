@@ -26,8 +26,9 @@ OLDEST_UNPROTECTED = (
     "seen), fix the cause, then run the reconciler.",
 )
 COPIES = (
-    "**Decisions** (copy function, one per completed backup): copy-to-lag and copy-to-managed "
-    "start copies, skip-* are explained skips.",
+    "**Decisions** (copy function, one per completed backup): copy-to-lag, copy-to-managed, "
+    "copy-to-service-key and copy-to-dr-service-key start copies, skip-* are explained skips "
+    "(skip-no-service-key-vault: deploy the vault it names).",
     "**Results** (tracking function, one per copy job event): good = every started copy ends "
     "protected; key-dependent and failed stay at 0; retried and fell-back heal themselves but "
     "deserve a look when they grow.",

@@ -39,6 +39,7 @@ from demo.defaults import (
     FAULT_PROFILES,
     MANAGED_VAULT_POLICIES,
     ROOT,
+    SERVICE_KEY_VAULT_POLICIES,
 )
 
 __all__ = ["FAULT_PROFILES", "add_replay_arguments", "main", "parse_options", "replay"]
@@ -117,6 +118,17 @@ def add_replay_arguments(parser: argparse.ArgumentParser, *, events_required: bo
         default="fail",
         help="what a copy of a not fully managed type into an aws/backup vault does (AWS: open)",
     )
+    parser.add_argument(
+        "--service-key-vault-policy",
+        choices=SERVICE_KEY_VAULT_POLICIES,
+        default="reencrypt",
+        help=(
+            "whether a same-Region copy into a service-key vault (aws/rds, aws/ebs) is re-encrypted"
+            " "
+            "under its key or keeps the source key (AWS: open); keep-source-key provisions the dr "
+            "stack and shows the fallback to the DR Region"
+        ),
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="same seed, same run")
     parser.add_argument(
         "--log", type=Path, dest="log_path", metavar="FILE", help="write the handlers' logs here"
@@ -148,6 +160,7 @@ def _day_options(args: argparse.Namespace) -> Any:
         hours=args.hours,
         run_scheduled=args.run_scheduled,
         managed_vault_policy=args.managed_vault_policy,
+        service_key_vault_policy=args.service_key_vault_policy,
         dynamodb_advanced=args.dynamodb_advanced,
         json_path=None if args.json in (None, STDOUT) else Path(args.json),
         html_path=args.html_path,

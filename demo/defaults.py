@@ -29,3 +29,7 @@ FAULT_PROFILES: dict[str, dict[str, Any]] = {
     "lossy": {"drop_event_rate": 0.03, "duplicate_event_rate": 0.05, "reorder_events": True},
 }
 MANAGED_VAULT_POLICIES = ("fail", "keep-source-key", "reencrypt")
+# emulator.rules.SERVICE_KEY_VAULT_POLICIES (the demo's CLI imports no emulator code up front).
+SERVICE_KEY_VAULT_POLICIES = ("reencrypt", "keep-source-key")
+# Where the demo puts the dr stack when it needs one (the service-key fallback, dr-region).
+DEMO_DR_REGION = "us-west-2"

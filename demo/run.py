@@ -25,6 +25,7 @@ from demo.defaults import (
     DEFAULT_RESOURCES,
     DEFAULT_SEED,
     DEFAULT_START,
+    DEMO_DR_REGION,
     FAULT_PROFILES,
     ROOT,
 )
@@ -78,6 +79,10 @@ class DemoOptions:
     step_minutes: float = 60
     run_scheduled: bool = False
     managed_vault_policy: str = "fail"
+    # Whether a same-Region copy into a service-key vault is re-encrypted (AWS: open).
+    # keep-source-key: the copies fall back to the DR Region, so the dr stack is provisioned there.
+    service_key_vault_policy: str = "reencrypt"
+    dr_region: str = DEMO_DR_REGION
     dynamodb_advanced: bool = False
     json_path: Path | None = None
     html_path: Path | None = None
@@ -124,21 +129,41 @@ def run_demo(options: DemoOptions, *, log: TextIO | None = None) -> DemoResult:
 
 
 def _start(options: DemoOptions) -> DemoStack:
-    """The emulator at the start of the day, seeded, with the template provisioned."""
+    """The emulator at the start of the day, seeded, with the template provisioned (and, when the
+    same-Region service-key copies keep their key, the dr stack the fallback copies into)."""
     emulator.install()
     emulator.set_time(options.start)
     emulator.configure(
         seed=options.seed,
         managed_vault_policy=options.managed_vault_policy,
+        service_key_vault_policy=options.service_key_vault_policy,
         dynamodb_advanced_features=options.dynamodb_advanced,
     )
+    parameters = {"StackRole": "primary", **options.parameters}
+    if needs_dr_stack(options):
+        # One Name for both stacks: the primary derives the dr stack's vaults from it.
+        parameters |= {"NamePrefix": options.stack_name, "DrRegion": options.dr_region}
+        provision_stack(
+            options.template,
+            {**options.parameters, "StackRole": "dr", "NamePrefix": options.stack_name},
+            stack_name=f"{options.stack_name}-dr",
+            region=options.dr_region,
+            account=emulator.api.default_account(),
+        )
     return provision_stack(
         options.template,
-        {"StackRole": "primary", **options.parameters},
+        parameters,
         stack_name=options.stack_name,
         region=options.region,
         account=emulator.api.default_account(),
     )
+
+
+def needs_dr_stack(options: DemoOptions) -> bool:
+    """The fallback after a key-dependent same-Region copy, and dr-region placement, copy into
+    the dr stack's service-key vaults."""
+    placement = options.parameters.get("ServiceKeyPlacement", "same-region")
+    return options.service_key_vault_policy == "keep-source-key" or placement == "dr-region"
 
 
 def check_again(result: DemoResult) -> list[PromiseCheck]:
@@ -209,6 +234,8 @@ def _run_summary(
         "functions": sorted(stack.functions),
         "invocations": runtime.stats.as_dict(),
         "managed_vault_policy": options.managed_vault_policy,
+        "service_key_vault_policy": options.service_key_vault_policy,
+        "dr_region": options.dr_region if needs_dr_stack(options) else None,
         "dynamodb_advanced_features": options.dynamodb_advanced,
         "wall_seconds": round(seconds, 1),
         "notes": notes,

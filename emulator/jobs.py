@@ -118,7 +118,8 @@ def finish_backup(job: BackupJob, now: datetime) -> list[CopyJob]:
     backend.add_recovery_point(_backup_recovery_point(backend, job, now))
     job.state, job.completion_date = "COMPLETED", now
     _finished(job, now)
-    return [_plan_copy(backend, job, action) for action in job.plan_copy_actions]
+    copies = (_plan_copy(backend, job, action) for action in job.plan_copy_actions)
+    return [copy for copy in copies if copy is not None]
 
 
 def _backup_recovery_point(
@@ -152,17 +153,23 @@ def _backup_recovery_point(
     )
 
 
-def _plan_copy(backend: EmulatorBackend, job: BackupJob, action: dict[str, Any]) -> CopyJob:
-    return start_copy_job(
-        backend,
-        recovery_point_arn=job.recovery_point_arn,
-        source_vault_name=job.vault_name,
-        destination_vault_arn=action["DestinationBackupVaultArn"],
-        iam_role_arn=job.iam_role_arn,
-        lifecycle=action.get("Lifecycle"),
-        created_by=job.created_by,
-        created_by_backup_job_id=job.job_id,
-    )
+def _plan_copy(backend: EmulatorBackend, job: BackupJob, action: dict[str, Any]) -> CopyJob | None:
+    """The copy a plan rule's copy action starts; None for a recovery point AWS does not copy
+    (DynamoDB without advanced features, say: recov-point-create-a-copy.html). AWS does not
+    document what a plan's copy action does with one: here it starts no job."""
+    try:
+        return start_copy_job(
+            backend,
+            recovery_point_arn=job.recovery_point_arn,
+            source_vault_name=job.vault_name,
+            destination_vault_arn=action["DestinationBackupVaultArn"],
+            iam_role_arn=job.iam_role_arn,
+            lifecycle=action.get("Lifecycle"),
+            created_by=job.created_by,
+            created_by_backup_job_id=job.job_id,
+        )
+    except InvalidRequest:
+        return None
 
 
 # ---- copy jobs -------------------------------------------------------------------------------

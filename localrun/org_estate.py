@@ -16,6 +16,7 @@ Two gaps of moto 5.2.5 are closed while ``moto_organization_gaps`` is active:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -129,7 +130,44 @@ def deploy(members: list[Member]) -> None:
                 ParameterOverrides=overrides,
             )
     for member in members:
+        _create_named_resources(member)
         _fill(member)
+
+
+def _create_named_resources(member: Member) -> None:
+    """The member stack's ledger table and reader role: the emulator's provisioner only names
+    tables and roles (emulator/cloudformation/provision.py), so the estate creates them."""
+    credentials: dict[str, Any] = dict(credentials_in(member.account, member.region))
+    dynamodb: Any = boto3.client("dynamodb", region_name=member.region, **credentials)
+    dynamodb.create_table(
+        TableName=f"backup-ledger-{member.stack_role}",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "RecoveryPointArn", "KeyType": "HASH"},
+            {"AttributeName": "DestinationVaultArn", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "RecoveryPointArn", "AttributeType": "S"},
+            {"AttributeName": "DestinationVaultArn", "AttributeType": "S"},
+        ],
+    )
+    if member.reader:
+        iam: Any = boto3.client("iam", region_name=member.region, **credentials)
+        iam.create_role(
+            RoleName=f"backup-copy-org-reader-{member.region}-{member.stack_role}",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )
 
 
 def _fill(member: Member) -> None:

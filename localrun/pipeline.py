@@ -27,12 +27,17 @@ from moto import mock_aws
 
 import emulator
 from adapters import clients
+from core.kernel.arns import vault_name_from_arn
 from localrun.canned_aws import NO_RETRIES
 from localrun.harness import environment, handler_environment, sqs_record
 from localrun.invocation import failed_message_ids
 from localrun.samples import (
     ACCOUNT,
+    MANAGED_VAULT_ARN,
     REGION,
+    SVC_EBS_VAULT_ARN,
+    SVC_RDS_VAULT_ARN,
+    create_destination_vaults,
     create_tracking_ledger_table,
     sample_context,
     vault_arn,
@@ -40,6 +45,12 @@ from localrun.samples import (
 
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/backup-copy-orchestrator-backup-role"
 SOURCE_VAULT = "daily"
+# The destinations of localrun.samples.SETTINGS_ENV (by the naming rule), in this one Region.
+MANAGED_VAULT = vault_name_from_arn(MANAGED_VAULT_ARN, field="MANAGED_VAULT_ARN")
+SERVICE_KEY_VAULTS = {
+    "rds": vault_name_from_arn(SVC_RDS_VAULT_ARN, field="svc-rds"),
+    "ebs": vault_name_from_arn(SVC_EBS_VAULT_ARN, field="svc-ebs"),
+}
 LEDGER = "backup-copy-ledger"
 COPY_RECEIVES, TRACKING_RECEIVES = 5, 10  # template.yaml's maxReceiveCount of each queue
 START = "2026-03-01T00:30:00Z"
@@ -229,7 +240,7 @@ def _vaults(backup: Any, kms: Any) -> None:
     backup.create_logically_air_gapped_backup_vault(
         BackupVaultName="lag", MinRetentionDays=7, MaxRetentionDays=400
     )
-    backup.create_backup_vault(BackupVaultName="managed")  # the AWS managed key aws/backup
+    create_destination_vaults(backup, kms)
 
 
 def _rules(events: Any, sqs: Any, copy_url: str, tracking_url: str) -> None:
@@ -254,7 +265,9 @@ def _rules(events: Any, sqs: Any, copy_url: str, tracking_url: str) -> None:
             "detail-type": ["Copy Job State Change"],
             "detail": {
                 "state": ["RUNNING", "COMPLETED", "FAILED"],  # as template.yaml: not CREATED
-                "destinationBackupVaultArn": [vault_arn("lag"), vault_arn("managed")],
+                "destinationBackupVaultArn": [
+                    vault_arn(name) for name in ("lag", MANAGED_VAULT, *SERVICE_KEY_VAULTS.values())
+                ],
             },
         },
     )
@@ -308,6 +321,7 @@ def _environment(made: Pipeline, settings: dict[str, str] | None) -> dict[str, s
     return {
         "SOURCE_VAULT_NAMES": SOURCE_VAULT,
         "LAG_SOURCE_VAULT_NAMES": "",  # the sample's "dr" is not a source here
+        "DR_VAULT_ARN": "",  # one Region: no DR service-key vault
         "LEDGER_TABLE_NAME": LEDGER,
         "PARKING_QUEUE_URL": made.parking_url,
         "COPY_ROLE_ARN": ROLE_ARN,

@@ -25,13 +25,40 @@ def vault_arn(name: str, *, account: str = ACCOUNT, region: str = REGION) -> str
 
 
 LAG_VAULT_ARN = vault_arn("lag")
-MANAGED_VAULT_ARN = vault_arn("managed")
+MANAGED_VAULT_ARN = vault_arn("orchestrator-managed-key")  # its name gives the -svc- vaults'
 COPY_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/backup-copy-orchestrator-backup-role"
 LAG_PLAN_ID = "5b8d2c4e-1f3a-4e6b-9c7d-0a1b2c3d4e5f"  # listed in LAG_PLAN_IDS
 PLAIN_PLAN_ID = "8e7d6c5b-4a39-4281-b7a6-f5e4d3c2b1a0"  # a plan that does not opt in
 LEDGER_TABLE = "backup-copy-ledger"
 PARKING_QUEUE = "backup-copy-dlq"
 PARKING_QUEUE_URL = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{PARKING_QUEUE}"
+
+# The service-key vaults (core.kernel.service_key_vaults): a stack named "orchestrator" with a dr
+# stack in DR_REGION. Their names follow the managed-key and DR vaults', so this configuration
+# names those two by the template's rule.
+DR_REGION = "us-west-2"
+SVC_RDS_VAULT_ARN = vault_arn("orchestrator-svc-rds")
+SVC_EBS_VAULT_ARN = vault_arn("orchestrator-svc-ebs")
+DR_VAULT_ARN = vault_arn("orchestrator-dr", region=DR_REGION)
+DR_SVC_RDS_VAULT_ARN = vault_arn("orchestrator-svc-rds", region=DR_REGION)
+DR_SVC_EBS_VAULT_ARN = vault_arn("orchestrator-svc-ebs", region=DR_REGION)
+SERVICE_KEY_ENV: dict[str, str] = {
+    "SERVICE_KEY_VAULTS": "rds,ebs",
+    "SERVICE_KEY_PLACEMENT": "same-region",
+    "DR_VAULT_ARN": DR_VAULT_ARN,
+}
+
+
+def create_destination_vaults(backup: Any, kms: Any) -> None:
+    """This Region's destinations of SETTINGS_ENV but the LAG vault: the managed-key vault
+    (aws/backup) and the service-key vaults under aws/rds and aws/ebs (the naming rule)."""
+    backup.create_backup_vault(BackupVaultName=MANAGED_VAULT_ARN.rsplit(":", 1)[1])
+    for service, vault_arn_ in (("rds", SVC_RDS_VAULT_ARN), ("ebs", SVC_EBS_VAULT_ARN)):
+        key = kms.describe_key(KeyId=f"alias/aws/{service}")["KeyMetadata"]["Arn"]
+        backup.create_backup_vault(
+            BackupVaultName=vault_arn_.rsplit(":", 1)[1], EncryptionKeyArn=key
+        )
+
 
 SETTINGS_ENV: dict[str, str] = {
     "SOURCE_VAULT_NAMES": ",".join(SOURCE_VAULTS),
@@ -52,6 +79,7 @@ SETTINGS_ENV: dict[str, str] = {
     "MAX_COPY_ATTEMPTS": "4",
     "ALERT_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:backup-copy-alerts",
     "PARKING_QUEUE_URL": PARKING_QUEUE_URL,
+    **SERVICE_KEY_ENV,
 }
 
 # How long each source vault's plan rule keeps its recovery points (the seed ThinkStack plans).

@@ -2,10 +2,11 @@
 the account and Region the events name, once per stack role.
 
 The ``events/`` fixtures (events/README.md) name their vaults ``hourly``, ``daily``,
-``monthly``, ``dr``, ``lag`` and ``managed``; the template names them ``<stack>-hourly`` …
-``<stack>-managed-key``, and no single stack holds them all: the primary stack has the first
-three, the DR stack the ``dr`` vault. So both roles are provisioned side by side, and the
-fixtures' vault names are rewritten to the stacks' (``vault_names``); accounts, Regions and every
+``monthly``, ``dr``, ``lag``, ``orchestrator-managed-key`` and ``orchestrator-svc-*``; the
+template names them ``<stack>-hourly`` … ``<stack>-managed-key``, and no single stack holds them
+all: the primary stack has the first three, the DR stack the ``dr`` vault. So both roles are
+provisioned side by side, and the fixtures' vault names are rewritten to the stacks'
+(``vault_names``); accounts, Regions and every
 other ARN stay as they are.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import emulator
+from core.kernel.service_key_vaults import MANAGED_VAULT_SUFFIX, SERVICE_KEYS, sibling_vault_arn
 from demo.run import DEFAULT_SEED, ROOT
 from demo.stack import DemoStack, provision_stack
 from emulator import arns
@@ -30,7 +32,8 @@ FIXTURE_LAG_PLAN_ID = "5b8d2c4e-1f3a-4e6b-9c7d-0a1b2c3d4e5f"
 COPY_HANDLER = "handlers.copy_handler.lambda_handler"
 STACK_ROLES = ("primary", "dr")
 # The fixtures' names of the destination vaults, by the variable that names the stack's vault.
-FIXTURE_DESTINATIONS = {"lag": "LAG_VAULT_ARN", "managed": "MANAGED_VAULT_ARN"}
+FIXTURE_NAME = "orchestrator"  # the Name of the fixtures' stack (localrun.samples)
+FIXTURE_DESTINATIONS = {"lag": "LAG_VAULT_ARN", f"{FIXTURE_NAME}-managed-key": "MANAGED_VAULT_ARN"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +127,8 @@ def provision_world(options: ReplayOptions, account: str, region: str) -> Replay
 
 
 def _fixture_vault_names(stacks: dict[str, DemoStack]) -> dict[str, str]:
-    """``daily`` -> ``<stack>-daily`` for each source vault; ``lag``, ``managed`` -> the
-    primary stack's destination vaults."""
+    """``daily`` -> ``<stack>-daily`` for each source vault; ``lag``, ``orchestrator-managed-key``
+    and ``orchestrator-svc-*`` -> the primary stack's destination vaults."""
     names: dict[str, str] = {}
     for stack in stacks.values():
         environment = _copy_environment(stack)
@@ -135,6 +138,11 @@ def _fixture_vault_names(stacks: dict[str, DemoStack]) -> dict[str, str]:
     for fixture_name, variable in FIXTURE_DESTINATIONS.items():
         if primary.get(variable):
             names[fixture_name] = arns.vault_name(primary[variable])
+    # The service-key vaults, named after the managed-key vault (core.kernel.service_key_vaults).
+    for service in SERVICE_KEYS:
+        derived = sibling_vault_arn(primary["MANAGED_VAULT_ARN"], MANAGED_VAULT_SUFFIX, service)
+        if derived is not None:
+            names[f"{FIXTURE_NAME}-svc-{service}"] = arns.vault_name(derived)
     return names
 
 

@@ -42,6 +42,13 @@ def kms() -> KMSClient:
     return client
 
 
+@cache
+def kms_in(region: str) -> KMSClient:
+    """KMS in another Region (the keys of cross-Region copies)."""
+    client: KMSClient = boto3.client("kms", region_name=region, config=_CONFIG)
+    return client
+
+
 def sns() -> SNSClient:
     client: SNSClient = _client("sns")
     return client
@@ -55,3 +62,4 @@ def sqs() -> SQSClient:
 def reset() -> None:
     """Forget cached clients (tests switch endpoints and credentials between cases)."""
     _client.cache_clear()
+    kms_in.cache_clear()

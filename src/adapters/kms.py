@@ -3,6 +3,7 @@ managed key behind an ``alias/aws/<service>`` (DescribeKey on the alias)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -21,18 +22,34 @@ _MANAGERS = {manager.value: manager for manager in KeyManager}
 
 
 class KmsKeys:
-    def __init__(self, client: KMSClient) -> None:
+    """``client_in``: a client of another Region, for the keys of cross-Region copies (the DR
+    service-key vaults). A key is described through its own Region's KMS endpoint: only
+    multi-Region keys spare "a cross-Region call to AWS KMS"
+    (https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html)."""
+
+    def __init__(
+        self, client: KMSClient, client_in: Callable[[str], KMSClient] | None = None
+    ) -> None:
         self._client = client
+        self._client_in = client_in
 
     def key_manager(self, key_arn: str) -> KeyManager | None:
+        client = self._client_for(key_arn)
         with translated("DescribeKey"):
             try:
-                answer = self._client.describe_key(KeyId=key_arn)
+                answer = client.describe_key(KeyId=key_arn)
             except ClientError as error:
                 if error_code(error) in _INVISIBLE:
                     return None
                 raise
         return _MANAGERS.get(answer["KeyMetadata"].get("KeyManager", ""))
+
+    def _client_for(self, key_arn: str) -> KMSClient:
+        parts = key_arn.split(":")
+        region = parts[3] if key_arn.startswith("arn:") and len(parts) > 3 else ""
+        if self._client_in is None or not region or region == self._client.meta.region_name:
+            return self._client
+        return self._client_in(region)
 
 
 class AwsManagedKeys:

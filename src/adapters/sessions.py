@@ -6,8 +6,9 @@ command line picks its session explicitly, and reads the stack's configuration f
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,8 @@ class AwsClients:
     dynamodb: DynamoDBClient
     kms: KMSClient
     sns: SNSClient
+    # KMS in another Region: the keys of cross-Region copies (adapters.kms.KmsKeys).
+    kms_in: Callable[[str], KMSClient] | None = None
 
 
 def open_clients(connection: Connection) -> AwsClients:
@@ -64,6 +67,11 @@ def open_clients(connection: Connection) -> AwsClients:
             dynamodb=_client(session, "dynamodb", connection),
             kms=_client(session, "kms", connection),
             sns=_client(session, "sns", connection),
+            kms_in=functools.cache(
+                lambda region: session.client(
+                    "kms", region_name=region, endpoint_url=connection.endpoint_url, config=_CONFIG
+                )
+            ),
         )
 
 

@@ -78,7 +78,7 @@ def build_reconciler(
             backup=backup,
             ledger=ledger,
             copies=copies,
-            keys=KeyVerifier(backup=backup, keys=KmsKeys(aws.kms)),
+            keys=KeyVerifier(backup=backup, keys=KmsKeys(aws.kms, aws.kms_in)),
             alerts=SnsAlerts(aws.sns, settings.alert_topic_arn),
         )
         if heal
@@ -150,7 +150,9 @@ def key_guard_dependencies() -> KeyGuardDependencies:
 
 
 def _clients() -> AwsClients:
-    return AwsClients(clients.backup(), clients.dynamodb(), clients.kms(), clients.sns())
+    return AwsClients(
+        clients.backup(), clients.dynamodb(), clients.kms(), clients.sns(), kms_in=clients.kms_in
+    )
 
 
 def require(settings: Settings, *, heal: bool) -> None:

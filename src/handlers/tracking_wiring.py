@@ -42,7 +42,7 @@ def tracking_dependencies() -> TrackingDependencies:
         backup=backup,
         ledger=ledger,
         copies=RecoveryPointCopier(settings=settings, backup=backup, ledger=ledger),
-        keys=KeyVerifier(backup=backup, keys=KmsKeys(clients.kms())),
+        keys=KeyVerifier(backup=backup, keys=KmsKeys(clients.kms(), clients.kms_in)),
         alerts=alerts,
     )
     parking = DeadLetterParking(clients.sqs(), settings.parking_queue_url)

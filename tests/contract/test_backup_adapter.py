@@ -19,7 +19,7 @@ from botocore.validate import ParamValidator
 from adapters.aws_errors import translated
 from adapters.backup import BackupGateway
 from core.copying.copy_service import CopyService
-from core.copying.decision import fallback_to_managed
+from core.copying.decision import fallback_from_lag
 from core.copying.recovery_point_events import parse_recovery_point_event
 from core.kernel.config import Settings
 from core.kernel.errors import InvalidEventError, PermanentError, RetryableError
@@ -373,7 +373,7 @@ def copy_requests_of_fixtures(settings: Settings) -> dict[str, StartCopyJobReque
         facts = backup.describe_recovery_point(
             event.vault_name, decision.request["RecoveryPointArn"]
         )
-        fallback = copy_of(fallback_to_managed(event, facts, settings, attempt=2)).request
+        fallback = copy_of(fallback_from_lag(event, facts, settings, attempt=2)).request
         requests[f"{label} fallback"] = fallback
     return requests
 

@@ -22,6 +22,7 @@ from tests.template_loader import RenderedStack, render
 
 CONTRACTS = (Path(__file__).resolve().parents[2] / "docs" / "contracts.md").read_text("utf-8")
 REGION = "eu-central-1"  # not the default, so a hard-coded Region would show
+DR_REGION = "us-west-2"
 
 FORBIDDEN_FOR_THE_ORCHESTRATOR = (
     "backup:Delete*",
@@ -55,7 +56,7 @@ def _stacks() -> Iterator[RenderedStack]:
                     parameters={
                         "StackRole": role,
                         "VaultLockMode": lock,
-                        "DrRegion": "us-west-2",
+                        "DrRegion": DR_REGION,
                         "Tracing": tracing,
                     },
                     region=REGION,
@@ -183,7 +184,12 @@ def test_orchestrator_resources_are_scoped_to_this_account_and_region(label: str
                 continue
             _, partition, service, region, account, rest = resource.split(":", 5)
             assert partition == "aws"
-            # IAM ARNs carry no Region; EC2 snapshot and AMI ARNs carry no account.
+            # IAM ARNs carry no Region; EC2 snapshot and AMI ARNs carry no account. The keys of
+            # the DR Region, where cross-Region copies into its service-key vaults end up.
+            if (service, region) == ("kms", DR_REGION) and "kms:DescribeKey" in actions:
+                assert actions == {"kms:DescribeKey"}, resource
+                assert (account, rest) == (ACCOUNT, "key/*"), resource
+                continue
             assert region == ("" if service == "iam" else REGION), resource
             assert account == ("" if service == "ec2" else ACCOUNT), resource
             assert rest not in ("", "*"), resource
@@ -339,9 +345,13 @@ def test_key_policy_never_grants_everything(label: str) -> None:
 def test_tracking_role_reads_only_the_destination_vaults() -> None:
     stack = STACKS["primary-governance"]
     statement = _statement_granting(stack, "TrackingFunctionRole", "backup:DescribeBackupVault")
-    assert sorted(_listed(statement["Resource"])) == sorted(
-        [stack.outputs["LagVaultArn"], stack.outputs["ManagedKeyVaultArn"]]
-    )
+    assert sorted(_listed(statement["Resource"])) == sorted(_destination_vault_arns(stack))
+
+
+def _destination_vault_arns(stack: RenderedStack) -> set[str]:
+    """This Region's destinations: LAG, managed-key and the service-key vaults it has."""
+    names = ["LagVaultArn", "ManagedKeyVaultArn", "ServiceKeyVaultRdsArn", "ServiceKeyVaultEbsArn"]
+    return {stack.outputs[name] for name in names if name in stack.outputs}
 
 
 def test_tracking_role_reads_the_override_vaults_it_tracks() -> None:
@@ -356,7 +366,7 @@ def test_tracking_role_reads_the_override_vaults_it_tracks() -> None:
     )
     statement = _statement_granting(stack, "TrackingFunctionRole", "backup:DescribeBackupVault")
     assert override in _listed(statement["Resource"])
-    assert len(_listed(statement["Resource"])) == 3
+    assert len(_listed(statement["Resource"])) == 5  # LAG, managed-key, svc-rds, svc-ebs, it
 
 
 @pytest.mark.parametrize(
@@ -412,7 +422,7 @@ def test_key_guard_reads_the_source_vaults_keys_and_the_destinations_retention(
     label: str,
 ) -> None:
     stack = STACKS[label]
-    destinations = {stack.outputs["LagVaultArn"], stack.outputs["ManagedKeyVaultArn"]}
+    destinations = _destination_vault_arns(stack)
     described = _resources_of(stack, "KeyGuardFunctionRole", "backup:DescribeBackupVault")
     assert described == _source_vault_arns(stack) | destinations
     # The reconciler needs only the destinations (tracking); it never reads a vault's key
@@ -460,7 +470,11 @@ def test_reconcile_roles_scope_each_action_to_its_one_resource(
 ) -> None:
     stack = STACKS["primary-governance"]
     statement = _statement_granting(stack, role, action)
-    assert statement["Resource"] == resource.format(region=REGION, account=ACCOUNT)
+    expected = [resource.format(region=REGION, account=ACCOUNT)]
+    if (role, action) == ("ReconcilerFunctionRole", "kms:DescribeKey"):
+        # it also settles cross-Region copies into the DR Region's service-key vaults
+        expected.append(resource.format(region=DR_REGION, account=ACCOUNT))
+    assert _listed(statement["Resource"]) == expected
 
 
 def test_only_the_key_guard_may_publish_to_the_fallback_topic() -> None:

@@ -121,7 +121,8 @@ def test_aws_metrics_point_at_this_stacks_resources(stack: RenderedStack) -> Non
         "AWS/SQS": {"QueueName": {"CopyQueue", "TrackingQueue", *DEAD_LETTER_QUEUES}},
         "AWS/Backup": {
             "BackupVaultName": {
-                stack.properties(v)["BackupVaultName"] for v in ("LagVault", "ManagedKeyVault")
+                stack.properties(v)["BackupVaultName"]
+                for v in ("LagVault", "ManagedKeyVault", "ServiceKeyVaultRds", "ServiceKeyVaultEbs")
             }
         },
     }

@@ -363,6 +363,8 @@ def test_outputs_name_the_vaults_queues_function_key_and_plans(
         "ManagedVaultMaxRetentionDays",
         "DestinationOverrides",
         "SupportMatrixOverrides",
+        "ServiceKeyVaults",
+        "ServiceKeyPlacement",
         "MaxCopyAttempts",
         "StuckAfterMinutes",
         "ReconcileLookBackDays",
@@ -375,6 +377,7 @@ def test_outputs_name_the_vaults_queues_function_key_and_plans(
         "Ec2BackupPlanId",
         "RdsBackupPlanId",
         "LagPlanIds",  # the DR stack has no plans of its own
+        "DrVaultArn",  # DR_VAULT_ARN: the dr stack copies nowhere else
     }
     assert set(primary_stack.outputs) == common | primary_only
     assert set(dr_stack.outputs) == common | {"DrBackupVaultArn", "LagSourceVaultNames"}

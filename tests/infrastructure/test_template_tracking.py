@@ -30,7 +30,11 @@ from tests.template_loader import RenderedStack, render
 REGION = "us-east-1"
 OVERRIDE_VAULT = f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-vault:fsx-copies"
 # The vault names of the events/ fixtures, and the stack vault each stands for.
-FIXTURE_VAULTS = {"lag": "LagVault", "managed": "ManagedKeyVault"}
+FIXTURE_VAULTS = {
+    "lag": "LagVault",
+    "orchestrator-managed-key": "ManagedKeyVault",
+    "orchestrator-svc-rds": "ServiceKeyVaultRds",
+}
 
 
 def _pattern(stack: RenderedStack) -> EventPattern:
@@ -234,11 +238,24 @@ def test_an_override_without_its_vault_listed_cannot_deploy() -> None:
     assert "DestinationOverrideVaultArns" in violation
 
 
-@pytest.mark.parametrize("role", ["primary", "dr"])
-def test_the_rule_tracks_exactly_the_vaults_the_code_treats_as_destinations(role: str) -> None:
+@pytest.mark.parametrize(
+    ("role", "more"),
+    [
+        ("primary", {}),
+        ("dr", {}),
+        ("primary", {"DrRegion": "us-west-2"}),
+        ("primary", {"DrRegion": "us-west-2", "ServiceKeyPlacement": "dr-region"}),
+        ("primary", {"DrRegion": "us-west-2", "ServiceKeyVaults": "rds"}),
+        ("primary", {"ServiceKeyVaults": "none"}),
+    ],
+)
+def test_the_rule_tracks_exactly_the_vaults_the_code_treats_as_destinations(
+    role: str, more: dict[str, str]
+) -> None:
     # Given a stack with one destination override, listed as the template asks
     stack = render(
         parameters={
+            **more,
             "StackRole": role,
             "DestinationOverrides": json.dumps({"FSx": {"vault_arn": OVERRIDE_VAULT}}),
             "DestinationOverrideVaultArns": OVERRIDE_VAULT,

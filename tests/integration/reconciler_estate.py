@@ -32,7 +32,7 @@ from core.tracking.copy_job_events import parse_copy_job_update
 from core.tracking.key_verification import KeyVerifier
 from core.tracking.tracking_service import TrackingService
 from handlers.reconcile_wiring import build_reconciler
-from localrun.samples import create_tracking_ledger_table
+from localrun.samples import create_destination_vaults, create_tracking_ledger_table
 from tests.samples import ACCOUNT, LEDGER_TABLE, REGION, SETTINGS_ENV, SOURCE_VAULTS
 
 NO_RETRIES = Config(retries={"total_max_attempts": 1})
@@ -127,7 +127,7 @@ def build_estate(endpoint_url: str | None = None, **env: str) -> Estate:
     cmk = aws.kms.create_key(Description="source vaults")["KeyMetadata"]["Arn"]
     for vault in SOURCE_VAULTS:
         aws.backup.create_backup_vault(BackupVaultName=vault, EncryptionKeyArn=cmk)
-    aws.backup.create_backup_vault(BackupVaultName="managed")  # aws/backup
+    create_destination_vaults(aws.backup, aws.kms)
     aws.backup.create_logically_air_gapped_backup_vault(
         BackupVaultName="lag", MinRetentionDays=7, MaxRetentionDays=400
     )

@@ -27,9 +27,9 @@ from tests.samples import (
     COPY_ROLE_ARN,
     LAG_VAULT_ARN,
     LEDGER_TABLE,
-    MANAGED_VAULT_ARN,
     PARKING_QUEUE,
     REGION,
+    SVC_EBS_VAULT_ARN,
     create_ledger_table,
     read_event,
     readme_expectations,
@@ -222,7 +222,7 @@ def test_given_a_throttled_copy_in_a_batch_when_handled_then_only_that_record_is
     aws.expect_describe(EBS_LAG, "daily")
     aws.backup.add_client_error("start_copy_job", "ThrottlingException", http_status_code=400)
     aws.expect_describe(ON_DEMAND, "daily")
-    aws.expect_copy(ON_DEMAND, "daily", MANAGED_VAULT_ARN)
+    aws.expect_copy(ON_DEMAND, "daily", SVC_EBS_VAULT_ARN)  # no LAG: EBS copies under aws/ebs
     # When handled
     response = aws.invoke(batch)
     # Then only the throttled record goes back to the queue, and nothing is parked

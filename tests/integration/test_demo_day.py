@@ -38,6 +38,10 @@ def points_of(result: DemoResult, resource_type: str) -> list[dict[str, Any]]:
     return [p for p in result.report.recovery_points if p["resource_type"] == resource_type]
 
 
+def any_copy(point: dict[str, Any]) -> bool:
+    return any(entry["reason"].startswith(("copy-", "key-")) for entry in point["ledger"])
+
+
 # ---- the day, as it should be ------------------------------------------------------------------
 
 
@@ -82,8 +86,13 @@ def test_given_the_day_when_reported_then_each_kind_of_resource_took_its_path(
     assert under_aws_ebs
     assert {point["outcome"] for point in under_aws_ebs} == {"protected"}
     assert not any(resource_type == "EBS" for resource_type, _ in paths)
-    # RDS instances are not LAG-capable; the managed-key vault cannot take them either.
-    assert ("RDS", "managed failed") in paths
+    # RDS instances are not LAG-capable, and AWS Backup does not fully manage them: their copies
+    # go to the vault under aws/rds (the managed-key vault would refuse them), and are protected
+    copied = [point for point in points_of(day, "RDS") if any_copy(point)]
+    assert copied
+    assert {point["outcome"] for point in copied} == {"protected"}
+    assert {entry["target"] for point in copied for entry in point["ledger"]} == {"service-key"}
+    assert not any(resource_type == "RDS" and "managed" in path for resource_type, path in paths)
     (bucket,) = day.report.not_backed_up
     assert (bucket["resource_type"], bucket["reason"]) == ("S3", "no backup selection picks it")
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +18,18 @@ import boto3
 import pytest
 from botocore.config import Config
 from moto import mock_aws
+from moto.sns.models import sns_backends
 
 import emulator
-from demo.stack import provision_stack
+from adapters.ledger import DynamoLedger
+from core.kernel.ledger_states import LedgerEntry, LedgerState
+from core.tracking.next_attempt import FALLBACK_AFTER_KEY_DEPENDENT
+from demo.day import run_day
+from demo.stack import DemoStack, provision_stack
 from emulator.cloudformation.custom_resources import CustomResourceError, FunctionInvocation
 from emulator.cloudformation.provision import from_template
 from localrun.custom_resources import LocalInvoker
+from localrun.runtime import LambdaRuntime
 
 TEMPLATE = Path(__file__).parents[2] / "template.yaml"
 REGION = "us-east-1"
@@ -166,3 +174,140 @@ def test_given_the_resolver_when_it_replies_then_its_one_reply_is_sent_and_accep
     assert answer["Status"] == "SUCCESS"
     assert "ServiceKeyVaultEbs" in stack
     assert "ServiceKeyVaultRds" not in stack
+
+
+# --- Routing RDS to the service-key vaults, end to end (the primary stack's functions) ----------
+
+NAME = "bco"  # one NamePrefix for both stacks: the primary derives the dr stack's vault ARNs
+RDS_INSTANCE = "db:orders"
+# The RDS plan's daily rule runs at 07:20; the run ends with the reconciler's scheduled run.
+BEFORE_THE_DAILY_RULE = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+
+
+@dataclass
+class Protected:
+    """What the day left for the RDS instance's recovery points, as the primary stack sees it."""
+
+    entries: dict[str, LedgerEntry]  # by destination vault ARN
+    alerts: list[str]  # the alert topic's messages
+    copies: dict[str, list[dict[str, Any]]]  # copy jobs by destination vault ARN
+
+
+def run_rds_day(
+    account: str,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    policy: str,
+    with_dr: bool,
+    primary_parameters: dict[str, str] | None = None,
+    copy_events: str = "source",
+) -> Protected:
+    """Both stacks (or the primary alone), one encrypted RDS instance, one day of the primary
+    stack's functions and its reconciler's scheduled run."""
+    emulator.set_time(BEFORE_THE_DAILY_RULE)
+    emulator.configure(
+        seed=7, service_key_vault_policy=policy, cross_region_copy_events=copy_events
+    )
+    parameters = {"StackRole": "primary", "NamePrefix": NAME, **(primary_parameters or {})}
+    if with_dr:
+        provision_stack(
+            TEMPLATE, {"StackRole": "dr", "NamePrefix": NAME}, stack_name="dr",
+            region=DR_REGION, account=account,
+        )  # fmt: skip
+        parameters["DrRegion"] = DR_REGION
+    primary = provision_stack(
+        TEMPLATE, parameters, stack_name="prod", region=REGION, account=account
+    )
+    kms = boto3.client("kms", region_name=REGION, config=NO_RETRIES)
+    key = kms.create_key(Description="workload")["KeyMetadata"]["Arn"]
+    instance = f"arn:aws:rds:{REGION}:{account}:{RDS_INSTANCE}"
+    emulator.register_resource(instance, region=REGION, resource_type="RDS", encryption_key_arn=key)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with LambdaRuntime(primary) as runtime:
+        run_day(runtime, hours=6, run_scheduled=True)
+    return _observe_rds(primary, account, instance)
+
+
+def _observe_rds(primary: DemoStack, account: str, instance: str) -> Protected:
+    copies: dict[str, list[dict[str, Any]]] = {}
+    for region in (REGION, DR_REGION):
+        client = boto3.client("backup", region_name=region, config=NO_RETRIES)
+        for page in client.get_paginator("list_copy_jobs").paginate():
+            for job in page["CopyJobs"]:
+                if job["ResourceArn"] == instance:
+                    copies.setdefault(job["DestinationBackupVaultArn"], []).append(job)
+    ledger = DynamoLedger(
+        boto3.client("dynamodb", region_name=REGION), str(primary.provisioned.ref("LedgerTable"))
+    )
+    points = {job["SourceRecoveryPointArn"] for jobs in copies.values() for job in jobs}
+    entries = {
+        vault: entry
+        for point in points
+        for vault in copies
+        if (entry := ledger.get(point, vault)) is not None
+    }
+    topic = str(primary.provisioned.ref("AlertTopic"))
+    sent = sns_backends[account][REGION].topics[topic].sent_notifications
+    return Protected(entries, [str(message) for _, message, *_ in sent], copies)
+
+
+def svc_rds(region: str, account: str) -> str:
+    return f"arn:aws:backup:{region}:{account}:backup-vault:{NAME}-svc-rds"
+
+
+def test_given_reencrypting_same_region_copies_when_rds_is_backed_up_then_it_is_protected_here(
+    mocked: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given same-Region placement (the default), where AWS re-encrypts under aws/rds
+    seen = run_rds_day(mocked, monkeypatch, policy="reencrypt", with_dr=True)
+    # Then the RDS recovery point is protected in this Region's aws/rds vault, nothing in DR
+    entry = seen.entries[svc_rds(REGION, mocked)]
+    assert (entry.state, entry.reason) == (LedgerState.PROTECTED, "key-aws-managed")
+    assert svc_rds(DR_REGION, mocked) not in seen.copies
+    assert seen.alerts == []
+
+
+@pytest.mark.parametrize("copy_events", ["source", "destination", "both"])
+def test_given_same_region_copies_keep_the_source_key_when_tracked_then_the_dr_copy_protects(
+    mocked: str, monkeypatch: pytest.MonkeyPatch, copy_events: str
+) -> None:
+    # Given a same-Region copy that keeps the source's customer managed key, whichever Region's
+    # bus receives the cross-Region copy's events
+    seen = run_rds_day(
+        mocked, monkeypatch, policy="keep-source-key", with_dr=True, copy_events=copy_events
+    )
+    # Then the same-Region copy is key-dependent and the recovery point went on to the DR
+    # Region's aws/rds vault, where it is protected, without any alert
+    here = seen.entries[svc_rds(REGION, mocked)]
+    assert (here.state, here.reason) == (LedgerState.KEY_DEPENDENT, FALLBACK_AFTER_KEY_DEPENDENT)
+    there = seen.entries[svc_rds(DR_REGION, mocked)]
+    assert there.state is LedgerState.PROTECTED, there
+    assert len(seen.copies[svc_rds(DR_REGION, mocked)]) == 1
+    assert seen.alerts == []
+
+
+def test_given_no_dr_stack_when_the_same_region_copy_keeps_the_source_key_then_one_alert(
+    mocked: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = run_rds_day(mocked, monkeypatch, policy="keep-source-key", with_dr=False)
+    entry = seen.entries[svc_rds(REGION, mocked)]
+    assert entry.state is LedgerState.KEY_DEPENDENT
+    assert len(seen.alerts) == 1
+    assert "key" in seen.alerts[0].lower()
+
+
+def test_given_dr_region_placement_when_rds_is_backed_up_then_the_cross_region_copy_protects(
+    mocked: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = run_rds_day(
+        mocked,
+        monkeypatch,
+        policy="keep-source-key",  # irrelevant: a cross-Region copy takes the destination key
+        with_dr=True,
+        primary_parameters={"ServiceKeyPlacement": "dr-region"},
+    )
+    entry = seen.entries[svc_rds(DR_REGION, mocked)]
+    assert (entry.state, entry.reason) == (LedgerState.PROTECTED, "key-aws-managed")
+    assert svc_rds(REGION, mocked) not in seen.copies
+    assert seen.alerts == []

@@ -16,7 +16,7 @@ from core.kernel.ledger_states import LedgerState
 from core.kernel.retry_delay import Delivery
 from core.tracking.tracking_service import TrackingOutcome, TrackingOutcomeKind
 from tests.fakes import make_settings
-from tests.integration.test_tracking_service import World, make_world
+from tests.integration.test_tracking_service import S3_FAILED_LAG, World, make_world
 from tests.tracking_fakes import FAILED_LAG, FAILED_RETENTION, FAILED_THROTTLED, copy_update
 
 FIRST, REDELIVERED = Delivery.FIRST, Delivery.REDELIVERED
@@ -155,7 +155,7 @@ def test_given_a_retention_failure_from_the_queue_when_tracked_then_it_retries_a
 def test_given_a_lag_rejection_from_the_queue_when_tracked_then_it_falls_back_at_once(
     world: World,
 ) -> None:
-    failed = copy_update(FAILED_LAG)
+    failed = copy_update(FAILED_LAG, **S3_FAILED_LAG)  # a fully managed type: aws/backup takes it
     world.copy_started(failed, job=failed.copy_job_id)
     outcome = track(world, failed, FIRST)
     assert (outcome.kind, outcome.retry_after_seconds) == (TrackingOutcomeKind.FELL_BACK, None)

@@ -46,6 +46,13 @@ from tests.tracking_fakes import (
     copy_update,
 )
 
+# The LAG refusal sample, for a fully managed type.
+S3_FAILED_LAG = {
+    "resourceType": "S3",
+    "resourceArn": "arn:aws:s3:::orders-archive",
+    "statusMessage": "Copy job failed. Resource type S3 is not supported by logically air-gapped "
+    "backup vaults.",
+}
 RUNNING_JOB = "0175DE71-5784-589F-D8AC-541ACCB4CAC8"  # the job of the running/completed samples
 
 
@@ -410,8 +417,8 @@ def test_given_a_retention_failure_the_vaults_range_cannot_fix_when_tracked_then
 def test_given_a_lag_rejection_when_tracked_then_the_copy_falls_back_to_the_managed_vault(
     world: World,
 ) -> None:
-    # Given an FSx copy to the LAG vault that the vault refused
-    failed = world.failing(copy_update(FAILED_LAG))
+    # Given a copy of a fully managed type (S3) to the LAG vault that the vault refused
+    failed = world.failing(copy_update(FAILED_LAG, **S3_FAILED_LAG))
     world.copy_started(failed, job=failed.copy_job_id)
     world.backup.next_copy_job_ids.append("fallback-job")
     # When tracked
@@ -434,11 +441,26 @@ def test_given_a_lag_rejection_when_tracked_then_the_copy_falls_back_to_the_mana
 def test_given_a_lag_rejection_delivered_twice_when_tracked_then_one_fallback_copy(
     world: World,
 ) -> None:
-    failed = world.failing(copy_update(FAILED_LAG))
+    failed = world.failing(copy_update(FAILED_LAG, **S3_FAILED_LAG))
     world.copy_started(failed, job=failed.copy_job_id)
     world.track(failed)
     assert world.track(failed) is TrackingOutcomeKind.STALE
     assert world.backup.calls["StartCopyJob"] == 1  # one fallback copy
+
+
+def test_given_a_lag_rejection_of_fsx_when_tracked_then_no_aws_backup_copy_and_an_alert(
+    world: World,
+) -> None:
+    # Given an FSx copy refused by the LAG vault: FSx is not fully managed, and the matrix does
+    # not name its service's key, so aws/backup would refuse it too
+    failed = world.failing(copy_update(FAILED_LAG))
+    world.copy_started(failed, job=failed.copy_job_id)
+    # When tracked
+    assert world.track(failed) is TrackingOutcomeKind.FAILED
+    # Then no copy is started, and the failure says what to deploy
+    assert world.backup.calls["StartCopyJob"] == 0
+    assert world.entry(failed).reason == "skip-no-service-key-vault"
+    assert [a.kind for a in world.alerts.published] == [AlertKind.COPY_FAILED]
 
 
 def test_given_a_permanent_failure_when_tracked_then_it_fails_at_once_with_an_alert(

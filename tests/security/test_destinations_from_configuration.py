@@ -30,23 +30,36 @@ from tests.lambda_context import FakeLambdaContext
 from tests.samples import (
     ACCOUNT,
     COPY_ROLE_ARN,
+    DR_SVC_EBS_VAULT_ARN,
+    DR_SVC_RDS_VAULT_ARN,
     LAG_PLAN_ID,
     LAG_VAULT_ARN,
     MANAGED_VAULT_ARN,
     PLAIN_PLAN_ID,
     REGION,
     SOURCE_VAULTS,
+    SVC_EBS_VAULT_ARN,
+    SVC_RDS_VAULT_ARN,
     read_event,
     vault_arn,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
-CONFIGURED = {LAG_VAULT_ARN, MANAGED_VAULT_ARN}
+CONFIGURED = {
+    LAG_VAULT_ARN,
+    MANAGED_VAULT_ARN,
+    SVC_RDS_VAULT_ARN,
+    SVC_EBS_VAULT_ARN,
+    DR_SVC_RDS_VAULT_ARN,
+    DR_SVC_EBS_VAULT_ARN,
+}
 OTHER_ACCOUNT, OTHER_REGION = "999988887777", "eu-west-1"
 accounts = st.sampled_from([ACCOUNT, ACCOUNT, OTHER_ACCOUNT])
 regions = st.sampled_from([REGION, REGION, OTHER_REGION])
-vault_names = st.sampled_from([*SOURCE_VAULTS, "lag", "managed", "attacker"])
+vault_names = st.sampled_from(
+    [*SOURCE_VAULTS, "lag", "orchestrator-managed-key", "orchestrator-svc-rds", "attacker"]
+)
 foreign_vaults = st.builds(vault_arn, vault_names, account=accounts, region=regions)
 # Fields a forged or future event might carry to steer a copy elsewhere.
 steering_keys = st.sampled_from(
@@ -130,7 +143,7 @@ def test_given_events_naming_any_vault_when_handled_then_copies_go_only_to_confi
 def copy_failed_events(draw: st.DrawFn) -> dict[str, Any]:
     event = read_event("copy-job-failed-throttled.json")
     event["account"], event["region"] = draw(accounts), draw(regions)
-    name = draw(st.sampled_from(["lag", "managed", "attacker"]))
+    name = draw(st.sampled_from(["lag", "orchestrator-managed-key", "orchestrator-svc-rds", "x"]))
     event["detail"]["destinationBackupVaultArn"] = vault_arn(
         name, account=draw(accounts), region=draw(regions)
     )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.kernel.config import load_settings
+from core.kernel.errors import ConfigError
 from tests.security import authorization
 from tests.security.code_calls import CodeModel, reach
 from tests.security.conftest import FUNCTION_IDS, FUNCTIONS
@@ -28,8 +30,28 @@ def configured_names(function: LambdaFunction) -> set[str]:
     return names
 
 
+def derived_destinations(function: LambdaFunction) -> frozenset[str]:
+    """The destination vaults the function's settings derive (the service-key vaults' ARNs
+    follow from MANAGED_VAULT_ARN and DR_VAULT_ARN by the naming rule)."""
+    environment = {key: str(value) for key, value in function.environment.items()}
+    try:
+        return load_settings(environment).destination_vault_arns
+    except ConfigError:
+        return frozenset()
+
+
+def home_regions(stack: Stack, function: LambdaFunction) -> set[str]:
+    """This Region, and the DR Region the function is configured with: a cross-Region copy into
+    the dr stack's service-key vaults ends under a key of that Region."""
+    dr_vault = str(function.environment.get("DR_VAULT_ARN", ""))
+    return {stack.rendered.region} | ({dr_vault.split(":")[3]} if dr_vault else set())
+
+
 def is_configured(stack: Stack, function: LambdaFunction, arn: str) -> bool:
-    """The function's environment names this resource (its ARN, URL or name), or holds its ARN."""
+    """The function's environment names this resource (its ARN, URL or name), or holds its ARN,
+    or its settings derive it."""
+    if arn in derived_destinations(function):
+        return True
     names = configured_names(function)
     owner = stack.owner_of(arn)
     if owner is not None:
@@ -67,7 +89,7 @@ def test_given_a_grant_on_any_resource_then_aws_offers_no_resource_level_permiss
 def test_given_a_scoped_grant_then_each_resource_fits_the_action_in_this_account_and_region(
     stack: Stack, function: LambdaFunction
 ) -> None:
-    region, account = stack.rendered.region, stack.rendered.account
+    regions, account = home_regions(stack, function), stack.rendered.account
     for grant in function.grants:
         for action in grant.actions:
             formats = authorization.resource_formats(action)
@@ -75,8 +97,10 @@ def test_given_a_scoped_grant_then_each_resource_fits_the_action_in_this_account
                 if resource == ANY_RESOURCE:
                     continue
                 assert any(
-                    authorization.fits(resource, f, region=region, account=account) for f in formats
-                ), f"{grant.sid}: {resource} is not a {action} resource of {account}/{region}"
+                    authorization.fits(resource, f, region=region, account=account)
+                    for f in formats
+                    for region in regions
+                ), f"{grant.sid}: {resource} is not a {action} resource of {account}/{regions}"
 
 
 @pytest.mark.parametrize(("stack", "function"), FUNCTIONS, ids=FUNCTION_IDS)

@@ -11,11 +11,15 @@ from core.kernel.errors import ConfigError
 from tests.samples import (
     ACCOUNT,
     COPY_ROLE_ARN,
+    DR_SVC_EBS_VAULT_ARN,
+    DR_SVC_RDS_VAULT_ARN,
     LAG_PLAN_ID,
     LAG_VAULT_ARN,
     MANAGED_VAULT_ARN,
     PARKING_QUEUE_URL,
     REGION,
+    SVC_EBS_VAULT_ARN,
+    SVC_RDS_VAULT_ARN,
     vault_arn,
 )
 
@@ -48,7 +52,14 @@ def test_given_the_documented_environment_when_loaded_then_every_value_is_read(
     assert settings.ledger_table_name == "backup-copy-ledger"
     assert settings.parking_queue_url == PARKING_QUEUE_URL
     assert settings.max_copy_attempts == 4
-    assert settings.destination_vault_arns == {LAG_VAULT_ARN, MANAGED_VAULT_ARN}
+    assert settings.destination_vault_arns == {
+        LAG_VAULT_ARN,
+        MANAGED_VAULT_ARN,
+        SVC_RDS_VAULT_ARN,
+        SVC_EBS_VAULT_ARN,
+        DR_SVC_RDS_VAULT_ARN,
+        DR_SVC_EBS_VAULT_ARN,
+    }
 
 
 def test_given_lists_with_spaces_and_empty_items_when_loaded_then_they_are_cleaned(
@@ -216,6 +227,20 @@ def test_given_a_support_matrix_override_when_loaded_then_the_matrix_changes(
         ("SUPPORT_MATRIX_OVERRIDES", '{"RDS": {"service_key": "rds"}}', "service_key must be"),
         ("MANAGED_VAULT_ARN", vault_arn("managed", region="eu-west-1"), "Region us-east-1"),
         ("MANAGED_VAULT_ARN", vault_arn("managed", account="444455556666"), "account 1111"),
+        ("SERVICE_KEY_VAULTS", "rds,fsx", "SERVICE_KEY_VAULTS names services without a known"),
+        ("SERVICE_KEY_PLACEMENT", "both", "SERVICE_KEY_PLACEMENT must be one of"),
+        ("DR_VAULT_ARN", "arn:aws:s3:::bucket", "DR_VAULT_ARN is not a backup vault"),
+        (
+            "DR_VAULT_ARN",
+            vault_arn("orchestrator-dr", account="444455556666", region="us-west-2"),
+            "rule: cross-account copies under AWS managed keys are not supported",
+        ),
+        (
+            "DR_VAULT_ARN",
+            vault_arn("orchestrator-backup", region="us-west-2"),
+            "DR_VAULT_ARN's name must end in '-dr'",
+        ),
+        ("MANAGED_VAULT_ARN", vault_arn("managed"), "MANAGED_VAULT_ARN's name must end in"),
     ],
 )
 def test_given_one_invalid_variable_when_loaded_then_a_config_error_names_it(
@@ -255,10 +280,62 @@ def test_given_several_invalid_variables_when_loaded_then_all_are_reported_at_on
         assert any(name in problem for problem in problems), (name, problems)
 
 
+# --- Service-key vaults (the naming rule) ---------------------------------------------------------
+
+
+def test_given_service_key_vaults_when_loaded_then_their_arns_follow_the_naming_rule(
+    settings_env: dict[str, str],
+) -> None:
+    # Given rds and ebs, same-Region placement, a managed-key vault and a DR vault by the rule
+    settings = load_settings(settings_env)
+    # Then each service key has a vault beside each, with the managed-key vault's retention
+    assert {key: d.vault_arn for key, d in settings.service_key_vaults.items()} == {
+        "aws/rds": SVC_RDS_VAULT_ARN,
+        "aws/ebs": SVC_EBS_VAULT_ARN,
+    }
+    assert {key: d.vault_arn for key, d in settings.dr_service_key_vaults.items()} == {
+        "aws/rds": DR_SVC_RDS_VAULT_ARN,
+        "aws/ebs": DR_SVC_EBS_VAULT_ARN,
+    }
+    assert settings.service_key_vaults["aws/rds"].min_retention_days == 1
+    assert (
+        settings.dr_service_key_vault_for(SVC_RDS_VAULT_ARN)
+        == (settings.dr_service_key_vaults["aws/rds"])
+    )
+
+
+@pytest.mark.parametrize("services", ["", "none"])
+def test_given_no_service_key_vaults_when_loaded_then_none_are_derived(
+    settings_env: dict[str, str], services: str
+) -> None:
+    settings_env["SERVICE_KEY_VAULTS"] = services
+    settings = load_settings(settings_env)
+    assert (settings.service_key_vaults, settings.dr_service_key_vaults) == ({}, {})
+
+
+def test_given_dr_region_placement_when_loaded_then_only_the_dr_vaults_are_destinations(
+    settings_env: dict[str, str],
+) -> None:
+    settings_env["SERVICE_KEY_PLACEMENT"] = "dr-region"
+    settings = load_settings(settings_env)
+    assert settings.service_key_vaults == {}
+    assert set(settings.dr_service_key_vaults) == {"aws/rds", "aws/ebs"}
+
+
+def test_given_dr_region_placement_without_a_dr_vault_when_loaded_then_it_is_refused(
+    settings_env: dict[str, str],
+) -> None:
+    settings_env.update(SERVICE_KEY_PLACEMENT="dr-region", DR_VAULT_ARN="")
+    assert problems_of(settings_env) == [
+        "SERVICE_KEY_PLACEMENT=dr-region needs DR_VAULT_ARN "
+        "(rule: the dr-region placement copies into the dr stack's vaults)"
+    ]
+
+
 # --- Loops between sources and destinations ----------------------------------------------------
 
 
-@pytest.mark.parametrize("destination", ["lag", "managed"])
+@pytest.mark.parametrize("destination", ["lag", "orchestrator-managed-key", "orchestrator-svc-rds"])
 def test_given_a_destination_vault_listed_as_a_source_when_loaded_then_it_is_rejected(
     settings_env: dict[str, str], destination: str
 ) -> None:

@@ -9,9 +9,10 @@ from collections.abc import Callable
 import pytest
 
 from core.copying.decision import (
+    DestinationChoice,
     choose_destination,
     decide,
-    fallback_to_managed,
+    fallback_from_lag,
     idempotency_token,
     screen_event,
     screen_recovery_point,
@@ -70,8 +71,18 @@ SCENARIOS: dict[str, tuple[Reason, Callable[[Settings], Decision]]] = {
         lambda s: full_decision(s)(),
     ),
     "rds from a LAG plan": (
-        Reason.COPY_TO_MANAGED,
+        Reason.COPY_TO_SERVICE_KEY,
         lambda s: full_decision(s, resource_type="RDS")(),
+    ),
+    "rds with dr-region placement": (
+        Reason.COPY_TO_DR_SERVICE_KEY,
+        lambda _: full_decision(
+            make_settings(SERVICE_KEY_PLACEMENT="dr-region"), resource_type="RDS"
+        )(),
+    ),
+    "rds without service-key vaults": (
+        Reason.SKIP_NO_SERVICE_KEY_VAULT,
+        lambda _: full_decision(make_settings(SERVICE_KEY_VAULTS="none"), resource_type="RDS")(),
     ),
     "s3 from a plan that does not opt in": (
         Reason.COPY_TO_MANAGED,
@@ -112,7 +123,7 @@ SCENARIOS: dict[str, tuple[Reason, Callable[[Settings], Decision]]] = {
     ),
     "copy completed into the managed vault": (
         Reason.SKIP_DESTINATION_VAULT,
-        lambda s: full_decision(s, origin=Origin.COPY_JOB, vault_name="managed")(),
+        lambda s: full_decision(s, origin=Origin.COPY_JOB, vault_name="orchestrator-managed-key")(),
     ),
     "continuous recovery point": (
         Reason.SKIP_CONTINUOUS,
@@ -218,18 +229,22 @@ def test_given_a_lag_plan_and_a_lag_capable_type_when_decided_then_the_copy_goes
 def test_given_a_lag_plan_and_a_type_that_is_not_lag_capable_then_the_managed_vault_says_why(
     settings: Settings,
 ) -> None:
-    # Given RDS from a plan that opts in / When decided
-    decision = copy_of(full_decision(settings, resource_type="RDS")())
+    # Given S3 (fully managed) from a plan that opts in, with LAG turned off for S3
+    settings = make_settings(SUPPORT_MATRIX_OVERRIDES='{"S3": {"lag": false}}')
+    event = {"resource_type": "S3", "recovery_point_arn": S3_RECOVERY_POINT}
+    # When decided
+    decision = copy_of(full_decision(settings, **event)())
     # Then it goes to the managed vault, and the explanation names the type
     assert decision.target is Target.MANAGED
     assert decision.request["DestinationBackupVaultArn"] == MANAGED_VAULT_ARN
-    assert decision.explanation == "RDS is not LAG-capable"
+    assert decision.explanation == "S3 is not LAG-capable"
 
 
 def test_given_a_plan_that_does_not_opt_in_when_decided_then_the_explanation_says_so(
     settings: Settings,
 ) -> None:
-    decision = copy_of(full_decision(settings, False)())
+    event = {"resource_type": "S3", "recovery_point_arn": S3_RECOVERY_POINT}
+    decision = copy_of(full_decision(settings, False, **event)())
     assert (decision.target, decision.explanation) == (Target.MANAGED, "plan does not opt into LAG")
 
 
@@ -257,8 +272,9 @@ def test_given_an_override_for_another_type_when_a_destination_is_chosen_then_it
     None
 ):
     settings = make_settings(DESTINATION_OVERRIDES=json.dumps({"FSx": FSX_VAULT_ARN}))
-    target, destination, reason, _ = choose_destination("EBS", True, settings)
-    assert (target, destination.vault_arn, reason) == (
+    route = choose_destination("EBS", True, settings)
+    assert isinstance(route, DestinationChoice)
+    assert (route.target, route.destination.vault_arn, route.reason) == (
         Target.LAG,
         LAG_VAULT_ARN,
         Reason.COPY_TO_LAG,
@@ -268,11 +284,12 @@ def test_given_an_override_for_another_type_when_a_destination_is_chosen_then_it
 def test_given_a_lag_copy_when_lag_refuses_it_then_the_fallback_goes_to_the_managed_vault(
     settings: Settings,
 ) -> None:
-    # Given a LAG decision for EBS
-    event, facts = make_event(), make_facts()
+    # Given a LAG decision for S3 (fully managed)
+    event = make_event(resource_type="S3", recovery_point_arn=S3_RECOVERY_POINT)
+    facts = make_facts(S3_RECOVERY_POINT)
     lag = decide(event, facts, True, settings)
     # When LAG refused it and the fallback is decided (attempt 2)
-    fallback = fallback_to_managed(event, facts, settings, attempt=2)
+    fallback = fallback_from_lag(event, facts, settings, attempt=2)
     # Then the copy goes to the managed vault, with its own token, and says it is a fallback
     assert fallback.reason is Reason.COPY_TO_MANAGED
     assert isinstance(fallback, CopyDecision)
@@ -452,5 +469,7 @@ def test_given_an_opt_in_by_vault_when_decided_then_an_ebs_copy_goes_to_lag_and_
 
 def test_given_an_opt_out_with_a_reason_when_decided_then_the_managed_copy_carries_it() -> None:
     why = "plan x is not in this Region"
-    decision = copy_of(decide(make_event(), make_facts(), False, make_settings(), lag_why=why))
+    event = make_event(resource_type="S3", recovery_point_arn=S3_RECOVERY_POINT)
+    facts = make_facts(S3_RECOVERY_POINT)
+    decision = copy_of(decide(event, facts, False, make_settings(), lag_why=why))
     assert (decision.target, decision.explanation) == (Target.MANAGED, why)

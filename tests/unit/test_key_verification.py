@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.kernel.copy_jobs import KeyManager, RecoveryPointKey
 from core.tracking.key_verification import KeyEvidence, KeyReason, KeyVerifier, judge_key
+from tests.samples import DR_SVC_RDS_VAULT_ARN
 from tests.tracking_fakes import (
     AWS_BACKUP_KEY,
     AWS_OWNED_KEY,
@@ -109,6 +110,22 @@ def test_given_an_invisible_key_when_verified_then_the_recovery_point_is_asked()
     # Then the recovery point settled it
     assert verdict.reason is KeyReason.AWS_OWNED
     assert backup.calls["DescribeRecoveryPoint"] == 1
+
+
+def test_given_a_cross_region_copy_under_an_invisible_key_when_verified_then_it_is_unverified() -> (
+    None
+):
+    # Given a copy into the DR Region's aws/rds vault whose key KMS cannot describe
+    update = copy_update(COMPLETED, destinationBackupVaultArn=DR_SVC_RDS_VAULT_ARN)
+    backup, keys = FakeTrackingBackup(), FakeKeys()
+    dr_key = "arn:aws:kms:us-west-2:111122223333:key/0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"
+    backup.copy_jobs[str(update.copy_job_id)] = copy_job_facts(update, destination_key_arn=dr_key)
+    # When verified
+    verdict = verifier(backup, keys).verify(update)
+    # Then it is reported like a dependent copy, without asking this Region's AWS Backup about
+    # a recovery point of another Region
+    assert (verdict.independent, verdict.reason) == (False, KeyReason.UNVERIFIED)
+    assert backup.calls["DescribeRecoveryPoint"] == 0
 
 
 def test_given_an_invisible_key_when_verified_twice_then_kms_is_asked_again() -> None:

@@ -443,8 +443,9 @@ def test_given_no_vault_opt_in_when_the_plan_is_not_found_then_the_decision_says
     event = make_event(vault_name="dr", backup_plan_id=FOREIGN_PLAN_ID)
     # When protected
     outcome = service(settings, backup).protect(event)
-    # Then it goes to the managed vault, and the explanation says the plan is not in this Region
-    assert copy_of(outcome.decision).target is Target.MANAGED
+    # Then it goes where an EBS point outside LAG goes (the aws/ebs vault), and the explanation
+    # says the plan is not in this Region
+    assert copy_of(outcome.decision).target is Target.SERVICE_KEY
     assert f"plan {FOREIGN_PLAN_ID} is not in this Region" in outcome.decision.explanation
 
 
@@ -457,8 +458,8 @@ def test_given_a_dr_copy_lag_refused_when_planned_again_then_the_vault_rule_does
     event = make_event(vault_name="dr", backup_plan_id=FOREIGN_PLAN_ID)
     # When planned without LAG (the retry of a refused copy)
     decision = copier.plan_recovery_point(event, EBS_SNAPSHOT, lag_allowed=False)
-    # Then it goes to the managed vault
-    assert copy_of(decision).target is Target.MANAGED
+    # Then it goes where an EBS point outside LAG goes (the aws/ebs vault)
+    assert copy_of(decision).target is Target.SERVICE_KEY
 
 
 # --- Dry run ---------------------------------------------------------------------------------

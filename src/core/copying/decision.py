@@ -14,7 +14,7 @@ Screening is split so that the common skips cost no AWS call:
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from core.copying.lifecycle import copy_lifecycle
 from core.kernel.arns import is_continuous_recovery_point_arn
@@ -32,6 +32,7 @@ from core.kernel.models import (
     Target,
 )
 from core.kernel.recovery_points import FINISHED_STATUSES
+from core.kernel.service_key_vaults import ServiceKeyPlacement
 
 _DELETE_AFTER_COPY = "DELETE_AFTER_COPY"
 _TOKEN_NAMESPACE = uuid.UUID("6f1c0d1e-55a4-4c1e-9a55-1d0c0b5e2a77")
@@ -135,11 +136,15 @@ def decide_screened(
             f"already encrypted under the AWS-managed key {facts.encryption_key_arn}",
             facts.arn,
         )
-    target, destination, reason, why = choose_destination(
-        event.resource_type, plan_uses_lag, settings, lag_why=lag_why
+    route = choose_destination(event.resource_type, plan_uses_lag, settings, lag_why=lag_why)
+    if isinstance(route, NoDestination):
+        return _skip(event, route.reason, route.why, facts.arn)
+    request = copy_request(
+        event, facts, route.destination, route.target, settings=settings, attempt=attempt
     )
-    request = copy_request(event, facts, destination, target, settings=settings, attempt=attempt)
-    return CopyDecision(reason, why, facts.arn, event.resource_type, target, request)
+    return CopyDecision(
+        route.reason, route.why, facts.arn, event.resource_type, route.target, request
+    )
 
 
 def copy_request(
@@ -162,38 +167,91 @@ def copy_request(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class DestinationChoice:
+    """Where a recovery point's copy goes, and why."""
+
+    target: Target
+    destination: Destination
+    reason: Reason
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoDestination:
+    """No destination can take the recovery point: a skip with what to deploy."""
+
+    reason: Reason
+    why: str
+
+
 def choose_destination(
     resource_type: str, plan_uses_lag: bool, settings: Settings, *, lag_why: str | None = None
-) -> tuple[Target, Destination, Reason, str]:
+) -> DestinationChoice | NoDestination:
+    """Override; LAG when opted in and capable; the managed-key vault for fully managed types
+    (and types the matrix does not know: verification judges); else the service-key vault."""
     override = settings.destination_overrides.get(resource_type)
     if override is not None:
-        return Target.OVERRIDE, override, Reason.COPY_TO_OVERRIDE, f"override for {resource_type}"
+        return DestinationChoice(
+            Target.OVERRIDE, override, Reason.COPY_TO_OVERRIDE, f"override for {resource_type}"
+        )
     lag_capable = settings.matrix.is_lag_capable(resource_type)
     if plan_uses_lag and lag_capable:
-        return (
-            Target.LAG,
-            settings.lag_vault,
-            Reason.COPY_TO_LAG,
-            f"{lag_why or 'plan opts in'}; type is LAG-capable",
+        why = f"{lag_why or 'plan opts in'}; type is LAG-capable"
+        return DestinationChoice(Target.LAG, settings.lag_vault, Reason.COPY_TO_LAG, why)
+    no_lag = f"{resource_type} is not LAG-capable" if plan_uses_lag else None
+    no_lag = no_lag or lag_why or "plan does not opt into LAG"
+    if settings.matrix.support(resource_type).fully_managed is not False:
+        return DestinationChoice(
+            Target.MANAGED, settings.managed_vault, Reason.COPY_TO_MANAGED, no_lag
         )
-    if plan_uses_lag:
-        return (
-            Target.MANAGED,
-            settings.managed_vault,
-            Reason.COPY_TO_MANAGED,
-            f"{resource_type} is not LAG-capable",
-        )
-    why = lag_why or "plan does not opt into LAG"
-    return Target.MANAGED, settings.managed_vault, Reason.COPY_TO_MANAGED, why
+    return service_key_route(resource_type, settings, no_lag)
 
 
-def fallback_to_managed(
+def service_key_route(
+    resource_type: str, settings: Settings, no_lag: str
+) -> DestinationChoice | NoDestination:
+    """A type AWS Backup does not fully manage copies only under "a CMK or the managed key of
+    the service that owns the underlying resource", never aws/backup
+    (https://docs.aws.amazon.com/aws-backup/latest/devguide/encryption.html#copy-encryption)."""
+    not_managed = f"{no_lag}; {resource_type} is not fully managed by AWS Backup"
+    alias = settings.matrix.service_key_alias(resource_type)
+    if alias is None:
+        return NoDestination(
+            Reason.SKIP_NO_SERVICE_KEY_VAULT,
+            f"{not_managed} and the support matrix names no service key for it: set its "
+            "service_key in SupportMatrixOverrides and deploy that service's vault",
+        )
+    key = alias.removeprefix("alias/")
+    same_region = settings.service_key_vaults.get(key)
+    if settings.service_key_placement is ServiceKeyPlacement.SAME_REGION and same_region:
+        why = f"{not_managed}; copy under {key} in this Region"
+        return DestinationChoice(Target.SERVICE_KEY, same_region, Reason.COPY_TO_SERVICE_KEY, why)
+    dr_region = settings.dr_service_key_vaults.get(key)
+    if dr_region is not None:
+        why = f"{not_managed}; copy under {key} in the DR Region"
+        return DestinationChoice(
+            Target.DR_SERVICE_KEY, dr_region, Reason.COPY_TO_DR_SERVICE_KEY, why
+        )
+    return NoDestination(
+        Reason.SKIP_NO_SERVICE_KEY_VAULT,
+        f"{not_managed} and no vault under {key} is deployed: deploy with ServiceKeyVaults "
+        f"including {key.removeprefix('aws/')}"
+        + (" and a DrRegion" if not settings.dr_vault_arn else ""),
+    )
+
+
+def fallback_from_lag(
     event: RecoveryPointEvent, facts: RecoveryPointFacts, settings: Settings, attempt: int
 ) -> Decision:
-    """The "optimistic copy": LAG refused this recovery point, so copy it to the managed vault."""
+    """The "optimistic copy": LAG refused this recovery point, so copy it where a recovery
+    point outside the LAG opt-in would go (the managed-key or the service-key vault)."""
     decision = decide(event, facts, plan_uses_lag=False, settings=settings, attempt=attempt)
+    if isinstance(decision, SkipDecision):
+        return decision
     return replace(
-        decision, explanation="LAG vault refused the copy; fallback to the managed-key vault"
+        decision,
+        explanation=f"LAG vault refused the copy; fallback: {decision.explanation}",
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.kernel.arns import Arn, parse_arn, vault_name_from_arn
@@ -13,6 +13,11 @@ from core.kernel.retry_delay import (
     DEFAULT_BASE_DELAY_SECONDS,
     DEFAULT_MAX_DELAY_SECONDS,
     MAX_DELAY_SECONDS,
+)
+from core.kernel.service_key_vaults import (
+    SERVICE_KEYS,
+    ServiceKeyPlacement,
+    derive_service_key_vaults,
 )
 from core.kernel.support_matrix import SupportMatrix, load_default_matrix
 
@@ -71,11 +76,29 @@ class Settings:
     stuck_after_minutes: int = DEFAULT_STUCK_AFTER_MINUTES
     retry_base_delay_seconds: int = DEFAULT_BASE_DELAY_SECONDS  # core.kernel.retry_delay
     retry_max_delay_seconds: int = DEFAULT_MAX_DELAY_SECONDS
+    service_key_placement: ServiceKeyPlacement = ServiceKeyPlacement.SAME_REGION
+    # AWS managed key ("aws/rds") -> the vault under it, in this Region and in the DR Region
+    # (core.kernel.service_key_vaults); a key without a vault has no entry.
+    service_key_vaults: Mapping[str, Destination] = field(default_factory=dict)
+    dr_service_key_vaults: Mapping[str, Destination] = field(default_factory=dict)
+    dr_vault_arn: str = ""  # empty: no DR Region
 
     @property
     def destination_vault_arns(self) -> frozenset[str]:
-        overrides = {d.vault_arn for d in self.destination_overrides.values()}
-        return frozenset({self.lag_vault.vault_arn, self.managed_vault.vault_arn} | overrides)
+        others = [
+            *self.destination_overrides.values(),
+            *self.service_key_vaults.values(),
+            *self.dr_service_key_vaults.values(),
+        ]
+        own = {self.lag_vault.vault_arn, self.managed_vault.vault_arn}
+        return frozenset(own | {destination.vault_arn for destination in others})
+
+    def dr_service_key_vault_for(self, vault_arn: str) -> Destination | None:
+        """The DR Region's vault under the same service key as this Region's ``vault_arn``."""
+        for service_key, destination in self.service_key_vaults.items():
+            if destination.vault_arn == vault_arn:
+                return self.dr_service_key_vaults.get(service_key)
+        return None
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
@@ -103,12 +126,19 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     )
     alert_topic_arn = reader.optional_arn("ALERT_TOPIC_ARN", service="sns")
     base_delay, max_delay = reader.retry_delays()
+    services = reader.services("SERVICE_KEY_VAULTS")
+    placement = reader.placement("SERVICE_KEY_PLACEMENT")
+    dr_vault_arn = reader.text("DR_VAULT_ARN", required=False)
     if reader.problems or lag_vault is None or managed_vault is None or matrix is None:
         raise ConfigError(reader.problems)
     home = parse_arn(lag_vault.vault_arn, field="LAG_VAULT_ARN")
     reader.require_home(home, managed_vault, overrides)
+    same_region, dr_region = reader.service_key_vaults(
+        home, managed_vault, services, placement, dr_vault_arn
+    )
     destination_names = {lag_vault.vault_name, managed_vault.vault_name}
     destination_names |= {destination.vault_name for destination in overrides.values()}
+    destination_names |= {destination.vault_name for destination in same_region.values()}
     if looped := sorted(sources & destination_names):
         reader.problems.append(f"destination vaults cannot also be sources: {looped}")
     if reader.problems:
@@ -131,6 +161,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         stuck_after_minutes=stuck_after,
         retry_base_delay_seconds=base_delay,
         retry_max_delay_seconds=max_delay,
+        service_key_placement=placement,
+        service_key_vaults=same_region,
+        dr_service_key_vaults=dr_region,
+        dr_vault_arn=dr_vault_arn,
     )
 
 
@@ -285,6 +319,50 @@ class _Reader:
                     f"{destination.vault_arn} is not in account {home.account}, "
                     f"Region {home.region}"
                 )
+
+    def services(self, name: str) -> frozenset[str]:
+        """ServiceKeyVaults' items (``rds,ebs``); ``none`` or empty: no service-key vault."""
+        services = self.csv(name) - {"none"}
+        if unknown := sorted(services - set(SERVICE_KEYS)):
+            self.problems.append(
+                f"{name} names services without a known AWS managed key: {unknown} "
+                f"(rule: one of {sorted(SERVICE_KEYS)})"
+            )
+            return frozenset()
+        return services
+
+    def placement(self, name: str) -> ServiceKeyPlacement:
+        raw = self.text(name, required=False) or ServiceKeyPlacement.SAME_REGION.value
+        try:
+            return ServiceKeyPlacement(raw)
+        except ValueError:
+            choices = [placement.value for placement in ServiceKeyPlacement]
+            self.problems.append(f"{name} must be one of {choices}, got {raw!r}")
+            return ServiceKeyPlacement.SAME_REGION
+
+    def service_key_vaults(
+        self,
+        home: Arn,
+        managed: Destination,
+        services: frozenset[str],
+        placement: ServiceKeyPlacement,
+        dr_vault_arn: str,
+    ) -> tuple[dict[str, Destination], dict[str, Destination]]:
+        """This Region's and the DR Region's service-key vaults, by the naming rule. They share
+        the managed-key vault's policy and Vault Lock (template.yaml), so its retention range."""
+        if dr_vault_arn and not self._is_vault_arn("DR_VAULT_ARN", dr_vault_arn):
+            dr_vault_arn = ""
+            placement = ServiceKeyPlacement.SAME_REGION  # reported above; no second problem
+        derived = derive_service_key_vaults(
+            home, managed.vault_arn, services, placement, dr_vault_arn
+        )
+        self.problems.extend(derived.problems)
+        low, high = managed.min_retention_days, managed.max_retention_days
+
+        def vaults(arns: dict[str, str]) -> dict[str, Destination]:
+            return {key: Destination(arn, low, high) for key, arn in arns.items()}
+
+        return vaults(derived.same_region), vaults(derived.dr_region)
 
     def _json_object(self, name: str) -> dict[str, Any]:
         raw = self.text(name, required=False) or "{}"

@@ -67,6 +67,8 @@ class Target(StrEnum):
     LAG = "lag"
     MANAGED = "managed"
     OVERRIDE = "override"
+    SERVICE_KEY = "service-key"  # this Region's vault under the owning service's AWS managed key
+    DR_SERVICE_KEY = "dr-service-key"  # the same vault in the DR Region
 
 
 class Reason(StrEnum):
@@ -75,6 +77,8 @@ class Reason(StrEnum):
     COPY_TO_LAG = "copy-to-lag"
     COPY_TO_MANAGED = "copy-to-managed"
     COPY_TO_OVERRIDE = "copy-to-override"
+    COPY_TO_SERVICE_KEY = "copy-to-service-key"
+    COPY_TO_DR_SERVICE_KEY = "copy-to-dr-service-key"
     SKIP_NOT_COMPLETED = "skip-not-completed"
     SKIP_OUT_OF_SCOPE = "skip-out-of-scope"
     SKIP_DESTINATION_VAULT = "skip-destination-vault"
@@ -85,6 +89,9 @@ class Reason(StrEnum):
     SKIP_COMPOSITE_CHILD = "skip-composite-child"
     SKIP_NOT_AVAILABLE = "skip-not-available"
     SKIP_SOURCE_KEY_INDEPENDENT = "skip-source-key-independent"
+    # Not fully managed, and no vault under its service's key is deployed (or known): unprotected
+    # until one is, and decided again by every reconciler pass.
+    SKIP_NO_SERVICE_KEY_VAULT = "skip-no-service-key-vault"
 
     @property
     def is_copy(self) -> bool:

@@ -65,8 +65,14 @@ _OF_STATE = {
     LedgerState.UNPROTECTABLE: Standing.UNPROTECTABLE,
     LedgerState.SKIPPED: Standing.SKIPPED,
 }
-# Skips that say "not yet", not "never".
-TRANSIENT_SKIPS = frozenset({Reason.SKIP_NOT_AVAILABLE.value, Reason.SKIP_NOT_COMPLETED.value})
+# Skips that say "not yet", not "never" (a missing service-key vault: until it is deployed).
+TRANSIENT_SKIPS = frozenset(
+    {
+        Reason.SKIP_NOT_AVAILABLE.value,
+        Reason.SKIP_NOT_COMPLETED.value,
+        Reason.SKIP_NO_SERVICE_KEY_VAULT.value,
+    }
+)
 # Destination labels of the ledger's targets.
 NO_TARGET = "none"
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from core.kernel.arns import parse_arn
 from core.kernel.copy_jobs import CopyJobUpdate, KeyManager, RecoveryPointKey
 from core.kernel.ports import CopyJobPort, KeyPort
 
@@ -94,7 +95,9 @@ class KeyVerifier:
                 KeyEvidence(job.destination_key_arn, manager, None, job.destination_vault_type)
             )
         destination = update.destination_recovery_point_arn or job.destination_recovery_point_arn
-        if destination is None:
+        if destination is None or _in_another_region(update):
+            # A cross-Region copy's recovery point lives in the DR Region, which this Region's
+            # AWS Backup cannot describe: KMS's answer (asked in the key's Region) is all there is.
             return judge_key(
                 KeyEvidence(job.destination_key_arn, None, None, job.destination_vault_type)
             )
@@ -115,3 +118,7 @@ class KeyVerifier:
                 return None  # not visible now: ask again next time
             self._managers[key_arn] = manager
         return self._managers[key_arn]
+
+
+def _in_another_region(update: CopyJobUpdate) -> bool:
+    return parse_arn(update.destination_vault_arn, field="vault").region != update.region

@@ -25,7 +25,13 @@ _REASONS = {
     Target.LAG: Reason.COPY_TO_LAG,
     Target.MANAGED: Reason.COPY_TO_MANAGED,
     Target.OVERRIDE: Reason.COPY_TO_OVERRIDE,
+    Target.SERVICE_KEY: Reason.COPY_TO_SERVICE_KEY,
+    Target.DR_SERVICE_KEY: Reason.COPY_TO_DR_SERVICE_KEY,
 }
+
+
+# The ledger reason of a key-dependent copy whose recovery point went on to the next placement.
+FALLBACK_AFTER_KEY_DEPENDENT = "fallback-after-key-dependent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +48,15 @@ def route_for_vault(vault_arn: str, settings: Settings) -> Route | None:
         return Route(Target.LAG, settings.lag_vault)
     if vault_arn == settings.managed_vault.vault_arn:
         return Route(Target.MANAGED, settings.managed_vault)
-    for destination in settings.destination_overrides.values():
-        if vault_arn == destination.vault_arn:
-            return Route(Target.OVERRIDE, destination)
+    others = (
+        (Target.OVERRIDE, settings.destination_overrides),
+        (Target.SERVICE_KEY, settings.service_key_vaults),
+        (Target.DR_SERVICE_KEY, settings.dr_service_key_vaults),
+    )
+    for target, destinations in others:
+        for destination in destinations.values():
+            if vault_arn == destination.vault_arn:
+                return Route(target, destination)
     return None
 
 
@@ -76,4 +88,23 @@ def retry_decision(
     )
     return CopyDecision(
         _REASONS[route.target], why, facts.arn, source.resource_type, route.target, request
+    )
+
+
+def key_dependent_fallback(
+    source: RecoveryPointEvent, facts: RecoveryPointFacts, route: Route, settings: Settings
+) -> Decision | None:
+    """The next placement after a same-Region service-key copy was found key-dependent (it kept
+    the source's customer managed key, which AWS does not rule out): the DR Region's vault under
+    the same service key, where the copy is re-encrypted with the destination key
+    (https://docs.aws.amazon.com/aws-backup/latest/devguide/encryption.html#copy-encryption).
+    None when no placement is left."""
+    if route.target is not Target.SERVICE_KEY:
+        return None
+    dr_vault = settings.dr_service_key_vault_for(route.destination.vault_arn)
+    if dr_vault is None:
+        return None
+    why = f"{FALLBACK_AFTER_KEY_DEPENDENT}: the copy in this Region kept a customer managed key"
+    return retry_decision(
+        source, facts, Route(Target.DR_SERVICE_KEY, dr_vault), settings, attempt=1, why=why
     )

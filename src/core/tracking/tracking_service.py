@@ -1,7 +1,8 @@
 """A copy job changed state → the ledger knows whether its recovery point is really protected.
 
 - CREATED / RUNNING: PLANNED → STARTED, recording the copy job id if the copy handler could not.
-- COMPLETED: verify the key the copy ended under → PROTECTED, or KEY_DEPENDENT with an alert.
+- COMPLETED: verify the key the copy ended under → PROTECTED, or KEY_DEPENDENT: the next
+  placement when one is left (a same-Region service-key copy → the DR Region's), else an alert.
 - FAILED: classify → retry (attempt + 1, bounded by MAX_COPY_ATTEMPTS), fall back from the LAG
   vault to the managed-key vault, or FAILED with an alert.
 
@@ -25,13 +26,15 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from core.copying.copy_service import RecoveryPointCopier
-from core.copying.decision import fallback_to_managed
+from core.copying.decision import fallback_from_lag
 from core.kernel.alerts import AlertKind, alert_for_entry
+from core.kernel.arns import parse_arn
 from core.kernel.config import Settings
 from core.kernel.copy_jobs import CopyJobState, CopyJobUpdate, CopyResult
 from core.kernel.errors import RetryableError
 from core.kernel.ledger_states import LedgerEntry, LedgerState
 from core.kernel.models import (
+    CopyDecision,
     Decision,
     Origin,
     RecoveryPointEvent,
@@ -42,8 +45,15 @@ from core.kernel.models import (
 from core.kernel.ports import AlertPort, TrackingBackupPort, TrackingLedgerPort
 from core.kernel.retry_delay import Delivery, must_wait, retry_delay_seconds
 from core.tracking.failure_kinds import FailureKind, classify_failure
-from core.tracking.key_verification import KeyVerifier
-from core.tracking.next_attempt import Route, retry_decision, route_for_vault, with_live_retention
+from core.tracking.key_verification import KeyVerdict, KeyVerifier
+from core.tracking.next_attempt import (
+    FALLBACK_AFTER_KEY_DEPENDENT,
+    Route,
+    key_dependent_fallback,
+    retry_decision,
+    route_for_vault,
+    with_live_retention,
+)
 
 
 class TrackingOutcomeKind(StrEnum):
@@ -122,6 +132,10 @@ class TrackingService:
             self._resend_owed_alert(entry)
             return _outcome(update, route, TrackingOutcomeKind.DUPLICATE)
         verdict = self.keys.verify(update)
+        if not verdict.independent and entry is not None:
+            fell_back = self._next_placement(update, route, entry, verdict)
+            if fell_back is not None:
+                return fell_back
         result = CopyResult(
             state=LedgerState.PROTECTED if verdict.independent else LedgerState.KEY_DEPENDENT,
             reason=verdict.reason.value,
@@ -140,6 +154,43 @@ class TrackingService:
             else TrackingOutcomeKind.KEY_DEPENDENT
         )
         return _outcome(update, route, kind, reason=verdict.reason.value)
+
+    def _next_placement(
+        self, update: CopyJobUpdate, route: Route, entry: LedgerEntry, verdict: KeyVerdict
+    ) -> TrackingOutcome | None:
+        """A key-dependent copy with a placement left: copy there, settle this one without an
+        alert (the recovery point is not given up). None when no placement is left."""
+        if route.target is not Target.SERVICE_KEY:
+            return None
+        if self.settings.dr_service_key_vault_for(route.destination.vault_arn) is None:
+            return None
+        source, facts = self._source_and_facts(update, entry)
+        decision = key_dependent_fallback(source, facts, route, self.settings)
+        if not isinstance(decision, CopyDecision):
+            return None  # the source can no longer be copied: the key-dependent alert says so
+        # Start first, then settle (as _fall_back): a crash in between is redelivered, and the
+        # next placement's ledger claim stops a second copy.
+        started = self.copies.start_copy(source, decision, attempt=1)
+        result = CopyResult(
+            state=LedgerState.KEY_DEPENDENT,
+            reason=FALLBACK_AFTER_KEY_DEPENDENT,
+            explanation=(
+                f"{verdict.explanation}; copied to "
+                f"{decision.request['DestinationBackupVaultArn']} instead"
+            ),
+            copy_job_id=update.copy_job_id,
+            destination_recovery_point_arn=update.destination_recovery_point_arn,
+            destination_key_arn=verdict.key_arn,
+        )
+        if not self.ledger.record_copy_result(update, result):
+            return _outcome(update, route, TrackingOutcomeKind.DUPLICATE)
+        return _outcome(
+            update,
+            route,
+            TrackingOutcomeKind.FELL_BACK,
+            reason=FALLBACK_AFTER_KEY_DEPENDENT,
+            next_copy_job_id=started.copy_job_id,
+        )
 
     # --- FAILED -------------------------------------------------------------------------
 
@@ -220,8 +271,8 @@ class TrackingService:
 
     def _fall_back(self, failure: _Failure) -> TrackingOutcome:
         """LAG refused the recovery point: copy it to the managed-key vault instead."""
-        source, facts = self._source_and_facts(failure)
-        decision = fallback_to_managed(source, facts, self.settings, attempt=1)
+        source, facts = self._source_and_facts(failure.update, failure.entry)
+        decision = fallback_from_lag(source, facts, self.settings, attempt=1)
         if isinstance(decision, SkipDecision):
             return self._give_up(failure, decision.reason.value, decision.explanation)
         # Start first, then settle the LAG entry: a crash in between is redelivered, and the
@@ -260,10 +311,12 @@ class TrackingService:
         )
 
     def _next_attempt(self, failure: _Failure, attempt: int) -> tuple[RecoveryPointEvent, Decision]:
-        source, facts = self._source_and_facts(failure)
+        source, facts = self._source_and_facts(failure.update, failure.entry)
         route, why = failure.route, f"attempt {attempt} after {failure.kind.value}"
-        if failure.kind is FailureKind.RETENTION_OUT_OF_RANGE:
+        if failure.kind is FailureKind.RETENTION_OUT_OF_RANGE and self._is_home(route):
             # The configured range did not match the vault's: use the range the vault enforces.
+            # (A DR Region's vault keeps the configured range: this Region's client cannot read
+            # it, and the retry gives up as retention-unfixable if that changes nothing.)
             route = with_live_retention(
                 route, self.backup.vault_retention(route.destination.vault_name)
             )
@@ -271,11 +324,17 @@ class TrackingService:
         decision = retry_decision(source, facts, route, self.settings, attempt=attempt, why=why)
         return source, decision
 
-    def _source_and_facts(self, failure: _Failure) -> tuple[RecoveryPointEvent, RecoveryPointFacts]:
-        """The failed copy's source, as its backup event, and DescribeRecoveryPoint's answer now."""
-        source = _source_event(failure.update, failure.entry)
+    def _is_home(self, route: Route) -> bool:
+        vault = parse_arn(route.destination.vault_arn, field="vault")
+        return (vault.account, vault.region) == (self.settings.account_id, self.settings.region)
+
+    def _source_and_facts(
+        self, update: CopyJobUpdate, entry: LedgerEntry
+    ) -> tuple[RecoveryPointEvent, RecoveryPointFacts]:
+        """The copy's source, as its backup event, and DescribeRecoveryPoint's answer now."""
+        source = _source_event(update, entry)
         facts = self.backup.describe_recovery_point(
-            source.vault_name, failure.update.source_recovery_point_arn
+            source.vault_name, update.source_recovery_point_arn
         )
         return source, facts
 
@@ -298,7 +357,14 @@ class TrackingService:
             self._send_owed_alert(entry.recovery_point_arn, entry.destination_vault_arn)
 
     def _route(self, update: CopyJobUpdate) -> Route | None:
-        if (update.account, update.region) != (self.settings.account_id, self.settings.region):
+        """The destination of a copy this stack started: from one of its own source vaults (a
+        primary's cross-Region copy into the DR stack's service-key vault may also reach the DR
+        Region's bus; it is the primary's to track, not the DR stack's)."""
+        home = (self.settings.account_id, self.settings.region)
+        if (update.account, update.region) != home:
+            return None
+        source = parse_arn(update.source_vault_arn, field="sourceBackupVaultArn")
+        if (source.account, source.region) != home:
             return None
         return route_for_vault(update.destination_vault_arn, self.settings)
 
