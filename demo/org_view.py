@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +50,6 @@ class OrgView:
     check: PromiseCheck
     seconds: float
     errors: str = ""
-    html: Path | None = field(default=None)
 
 
 def status_org_argv(*, endpoint_url: str | None = None, html: Path | None = None) -> list[str]:
@@ -98,11 +97,9 @@ def as_caller(account: str) -> Iterator[None]:
             os.environ["MOTO_ACCOUNT_ID"] = saved
 
 
-def organization_view(
-    management_account: str, instances: Sequence[InstanceResult], *, html: Path | None = None
-) -> OrgView:
+def organization_view(management_account: str, instances: Sequence[InstanceResult]) -> OrgView:
     began = time.perf_counter()
-    code, document, errors, argv = run_status_org(management_account, html=html)
+    code, document, errors, argv = run_status_org(management_account)
     expected = expected_standings(instances)
     broken = ([f"copyctl: {errors.strip()}"] if errors.strip() else []) + adds_up(
         document, expected
@@ -114,9 +111,7 @@ def organization_view(
         broken,
     )
     total = sum(expected.values(), Counter[str]())
-    return OrgView(
-        argv, code, document, dict(total), check, time.perf_counter() - began, errors, html
-    )
+    return OrgView(argv, code, document, dict(total), check, time.perf_counter() - began, errors)
 
 
 def expected_standings(instances: Sequence[InstanceResult]) -> dict[Key, Counter[str]]:
