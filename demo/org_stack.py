@@ -19,7 +19,14 @@ from typing import Any
 
 import boto3
 
-from demo.stack import DemoStack
+from demo.stack import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MEMORY_MB,
+    DEFAULT_TIMEOUT_SECONDS,
+    SQS_QUEUE,
+    DemoStack,
+    create_tables,
+)
 from emulator.cloudformation import intrinsics
 from emulator.cloudformation.provision import Provisioned
 from localrun.runtime import FunctionSpec, QueueSource, ScheduleSource
@@ -27,20 +34,7 @@ from localrun.runtime import FunctionSpec, QueueSource, ScheduleSource
 LAMBDA_FUNCTION = "AWS::Lambda::Function"
 EVENT_SOURCE_MAPPING = "AWS::Lambda::EventSourceMapping"
 EVENTS_RULE = "AWS::Events::Rule"
-DYNAMODB_TABLE = "AWS::DynamoDB::Table"
-SQS_QUEUE = "AWS::SQS::Queue"
 IAM_ROLE = "AWS::IAM::Role"
-DEFAULT_BATCH_SIZE = 10  # Lambda's SQS event source default
-DEFAULT_MEMORY_MB = 128
-DEFAULT_TIMEOUT_SECONDS = 3
-_TABLE_PROPERTIES = (
-    "KeySchema",
-    "AttributeDefinitions",
-    "GlobalSecondaryIndexes",
-    "LocalSecondaryIndexes",
-    "BillingMode",
-    "ProvisionedThroughput",
-)
 
 
 @contextmanager
@@ -70,7 +64,7 @@ def instance_stack(provisioned: Provisioned, *, stack_name: str, account: str, r
     if context is None:
         raise RuntimeError("the provisioner returned no evaluation context")
     with in_account(account, region):
-        tables = _create_tables(provisioned, context, region)
+        tables = create_tables(provisioned.template, provisioned, context, region)
         _create_named_roles(provisioned, context, region)
     functions = _functions(provisioned, context, account, region)
     return DemoStack(provisioned, functions, tables, stack_name, region, account)
@@ -89,19 +83,6 @@ def _of_type(provisioned: Provisioned, kind: str) -> list[str]:
         for logical_id, spec in resources.items()
         if spec.get("Type") == kind and conditions.get(spec.get("Condition", ""), True)
     ]
-
-
-def _create_tables(
-    provisioned: Provisioned, context: intrinsics.Context, region: str
-) -> dict[str, str]:
-    client = boto3.client("dynamodb", region_name=region)
-    tables = {}
-    for logical_id, resource in provisioned.of_type(DYNAMODB_TABLE).items():
-        properties = _evaluated(provisioned, logical_id, context)
-        request = {key: properties[key] for key in _TABLE_PROPERTIES if key in properties}
-        client.create_table(TableName=str(resource.ref), **request)
-        tables[logical_id] = str(resource.ref)
-    return tables
 
 
 def _create_named_roles(provisioned: Provisioned, context: intrinsics.Context, region: str) -> None:

@@ -87,7 +87,7 @@ def provision_stack(
     template, context = provisioned.template, provisioned.context
     if context is None:
         raise RuntimeError("from_template returned no evaluation context")
-    tables = _create_tables(template, provisioned, context, region)
+    tables = create_tables(template, provisioned, context, region)
     functions = {
         logical_id: _function_spec(logical_id, template, provisioned, context)
         for logical_id in provisioned.of_type(SERVERLESS_FUNCTION)
@@ -105,7 +105,7 @@ def _properties(template: dict[str, Any], logical_id: str, context: intrinsics.C
 # ---- tables ------------------------------------------------------------------------------------
 
 
-def _create_tables(
+def create_tables(
     template: dict[str, Any], provisioned: Provisioned, context: intrinsics.Context, region: str
 ) -> dict[str, str]:
     """The emulator only names DynamoDB tables: create them in moto from their properties."""

@@ -30,6 +30,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 
 import emulator
 from emulator.moto_patches.sts import any_role, roles_must_exist
+from localrun.samples import create_tracking_ledger_table
 
 ADMIN_ACCOUNT = DEFAULT_ACCOUNT_ID
 HOME_REGION = "us-east-1"
@@ -139,18 +140,7 @@ def _create_named_resources(member: Member) -> None:
     tables and roles (emulator/cloudformation/provision.py), so the estate creates them."""
     credentials: dict[str, Any] = dict(credentials_in(member.account, member.region))
     dynamodb: Any = boto3.client("dynamodb", region_name=member.region, **credentials)
-    dynamodb.create_table(
-        TableName=f"backup-ledger-{member.stack_role}",
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[
-            {"AttributeName": "RecoveryPointArn", "KeyType": "HASH"},
-            {"AttributeName": "DestinationVaultArn", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "RecoveryPointArn", "AttributeType": "S"},
-            {"AttributeName": "DestinationVaultArn", "AttributeType": "S"},
-        ],
-    )
+    create_tracking_ledger_table(dynamodb, f"backup-ledger-{member.stack_role}")
     if member.reader:
         iam: Any = boto3.client("iam", region_name=member.region, **credentials)
         iam.create_role(
