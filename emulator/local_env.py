@@ -39,7 +39,7 @@ from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 from emulator import arns
 from emulator.cloudformation import intrinsics as cfn_eval
 from emulator.cloudformation import reader as cfn_yaml
-from emulator.cloudformation.provision import _parameter_values, with_globals
+from emulator.cloudformation.provision import parameter_values, with_globals
 from emulator.events import BACKUP_JOB_STATE_CHANGE, COPY_JOB_STATE_CHANGE
 from emulator.remote import EmulatorClient
 
@@ -136,7 +136,7 @@ def _context(
         region=region,
         account=str(answer["account"]),
         stack_name=stack_name,
-        parameters=_parameter_values(document, dict(given)),
+        parameters=parameter_values(document, dict(given)),
         condition_definitions=document.get("Conditions") or {},
         mappings=document.get("Mappings") or {},
     )

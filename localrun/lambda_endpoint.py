@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from emulator.cloudformation import intrinsics, reader
-from emulator.cloudformation.provision import _parameter_values, with_globals
+from emulator.cloudformation.provision import parameter_values, with_globals
 from localrun.runtime import FunctionSpec, LambdaRuntime
 
 SERVERLESS_FUNCTION = "AWS::Serverless::Function"
@@ -59,7 +59,7 @@ def template_functions(
         region=region,
         account=account,
         stack_name=stack_name,
-        parameters=_parameter_values(document, dict(parameters)),
+        parameters=parameter_values(document, dict(parameters)),
         condition_definitions=document.get("Conditions") or {},
         mappings=document.get("Mappings") or {},
     )

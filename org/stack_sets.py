@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from emulator.cloudformation import intrinsics, reader
+from emulator.cloudformation import intrinsics, provision, reader
 
 ORG_TEMPLATE = Path(__file__).resolve().parent / "template.yaml"
 STACK_SET = "AWS::CloudFormation::StackSet"
@@ -59,7 +59,7 @@ def stack_set_requests(
         region=region,
         account=account,
         stack_name="backup-copy-org",
-        parameters=_parameters(template, org_parameters),
+        parameters=provision.parameter_values(template, org_parameters),
         condition_definitions=template.get("Conditions") or {},
     )
     requests = []
@@ -85,18 +85,6 @@ def stack_set_requests(
             )
         )
     return requests
-
-
-def _parameters(template: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name, spec in (template.get("Parameters") or {}).items():
-        value = given.get(name, spec.get("Default"))
-        if value is None:
-            raise ValueError(f"org/template.yaml parameter {name} has no default and was not given")
-        if spec.get("Type") == "CommaDelimitedList" and isinstance(value, str):
-            value = [item.strip() for item in value.split(",") if item.strip()]
-        values[name] = value
-    return values
 
 
 def _in_dependency_order(resources: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
@@ -110,3 +112,26 @@ def find_chromium() -> str:
     if os.environ.get("CI"):
         pytest.fail("CI is set and no chromium was found (.ci/run installs it as root)")
     pytest.skip("no chromium installed (Debian: apt-get install chromium)")
+
+
+# A hung browser must not hold the suite: a guard, not a measurement.
+GUARD_SECONDS = 120
+
+
+def headless(browser: str, profile: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """Run headless chromium with a throw-away profile; fails on a non-zero exit."""
+    return subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--disable-gpu",
+            "--no-sandbox",  # root in containers and CI
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            *arguments,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=GUARD_SECONDS,
+        check=True,
+    )

@@ -413,7 +413,7 @@ HANDLERS: dict[str, Handler] = {
 # ---- the template ----------------------------------------------------------------------------
 
 
-def _parameter_values(template: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+def parameter_values(template: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, spec in (template.get("Parameters") or {}).items():
         value = given.get(name, spec.get("Default"))
@@ -482,7 +482,7 @@ def from_template(
         region=where.region,
         account=where.account,
         stack_name=stack_name,
-        parameters=_parameter_values(template, parameters or {}),
+        parameters=parameter_values(template, parameters or {}),
         condition_definitions=template.get("Conditions") or {},
         mappings=template.get("Mappings") or {},
     )

@@ -8,7 +8,6 @@ installs the browser; the suite itself installs nothing.
 
 from __future__ import annotations
 
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,34 +15,14 @@ import pytest
 
 from copyctl.html_model import CopyRow, CoverageRow, StatusPicture, UnprotectedPoint
 from copyctl.html_report import render_html
-from tests.html_check import Page, find_chromium, read_page
+from tests.html_check import Page, find_chromium, headless, read_page
 
 HOSTILE_VAULT = "<img src=x onerror=alert(1)>vault"
 FAILED_POINT = "arn:aws:rds:us-east-1:111122223333:snapshot:awsbackup:job-<b>1</b>"
-# A hang must not hold the suite: a guard, not a measurement.
-GUARD_SECONDS = 120
 
 
 def chromium() -> str:
     return find_chromium()
-
-
-def headless(browser: str, profile: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--disable-gpu",
-            "--no-sandbox",  # root in containers and CI
-            "--no-first-run",
-            f"--user-data-dir={profile}",
-            *arguments,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=GUARD_SECONDS,
-        check=True,
-    )
 
 
 PICTURE = StatusPicture(

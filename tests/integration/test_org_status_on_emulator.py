@@ -10,7 +10,6 @@ AccessDenied, and the page it writes must render in headless chromium.
 
 from __future__ import annotations
 
-import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,11 +24,10 @@ from demo.org import OrgOptions, OrgResult, run_org
 from demo.org_stack import in_account
 from demo.org_view import Key, adds_up, expected_standings, run_status_org
 from demo.run import demo_session
-from tests.html_check import find_chromium, read_page
+from tests.html_check import find_chromium, headless, read_page
 from tests.local_server import emulator_server, free_port
 
 ACCOUNTS, REGIONS = 3, 2
-GUARD_SECONDS = 120  # a hung browser must not hold the suite: a guard, not a measurement
 
 
 @dataclass(frozen=True)
@@ -138,7 +136,7 @@ def test_given_the_org_page_when_chromium_renders_it_then_it_shows_the_organizat
 ) -> None:
     browser = find_chromium()
     # When
-    dom = _headless(browser, tmp_path, "--dump-dom", org_status.html.as_uri()).stdout
+    dom = headless(browser, tmp_path / "profile", "--dump-dom", org_status.html.as_uri()).stdout
     page = read_page(dom)
     # Then
     assert page.problems == []
@@ -149,32 +147,14 @@ def test_given_the_org_page_when_chromium_renders_it_then_it_shows_the_organizat
     assert where in page.sections["coverage"]
     assert f"{org_status.roleless}/us-east-1/primary: unreachable (AccessDenied" in page.text
     shot = tmp_path / "org.png"
-    _headless(
+    headless(
         browser,
-        tmp_path,
+        tmp_path / "profile",
         "--window-size=1280,2000",
         f"--screenshot={shot}",
         org_status.html.as_uri(),
     )
     assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
-
-
-def _headless(browser: str, folder: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--disable-gpu",
-            "--no-sandbox",  # root in containers and CI
-            "--no-first-run",
-            f"--user-data-dir={folder / 'profile'}",
-            *arguments,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=GUARD_SECONDS,
-        check=True,
-    )
 
 
 def test_given_no_server_at_the_endpoint_when_status_org_then_it_cannot_connect(
