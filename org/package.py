@@ -42,6 +42,7 @@ from typing import Any
 
 import boto3
 from samtranslator.internal.managed_policies import get_bundled_managed_policy_map
+from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
@@ -252,14 +253,22 @@ def build_artifacts(
 def _translate(
     template: dict[str, Any], parameter_values: dict[str, Any], region: str
 ) -> dict[str, Any]:
+    # The translator records metrics for a publisher it never calls; publishing them to the dummy
+    # publisher here keeps its "unpublished metrics" warning off the user's terminal.
+    metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
     translator = Translator(
-        None, Parser(), plugins=[], boto_session=boto3.session.Session(region_name=region)
+        None,
+        Parser(),
+        plugins=[],
+        boto_session=boto3.session.Session(region_name=region),
+        metrics=metrics,
     )
     expanded: dict[str, Any] = translator.translate(
         copy.deepcopy(template),
         parameter_values=dict(parameter_values),
         get_managed_policy_map=lambda: get_bundled_managed_policy_map("aws") or {},
     )
+    metrics.publish()
     return expanded
 
 
