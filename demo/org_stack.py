@@ -11,13 +11,10 @@ instance's account.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-
-import boto3
 
 from demo.stack import (
     DEFAULT_BATCH_SIZE,
@@ -34,7 +31,6 @@ from localrun.runtime import FunctionSpec, QueueSource, ScheduleSource
 LAMBDA_FUNCTION = "AWS::Lambda::Function"
 EVENT_SOURCE_MAPPING = "AWS::Lambda::EventSourceMapping"
 EVENTS_RULE = "AWS::Events::Rule"
-IAM_ROLE = "AWS::IAM::Role"
 
 
 @contextmanager
@@ -65,7 +61,6 @@ def instance_stack(provisioned: Provisioned, *, stack_name: str, account: str, r
         raise RuntimeError("the provisioner returned no evaluation context")
     with in_account(account, region):
         tables = create_tables(provisioned.template, provisioned, context, region)
-        _create_named_roles(provisioned, context, region)
     functions = _functions(provisioned, context, account, region)
     return DemoStack(provisioned, functions, tables, stack_name, region, account)
 
@@ -83,28 +78,6 @@ def _of_type(provisioned: Provisioned, kind: str) -> list[str]:
         for logical_id, spec in resources.items()
         if spec.get("Type") == kind and conditions.get(spec.get("Condition", ""), True)
     ]
-
-
-def _create_named_roles(provisioned: Provisioned, context: intrinsics.Context, region: str) -> None:
-    """The roles the template names, with their trust and inline policies (moto enforces
-    neither, but AssumeRole needs the role: ``emulator.moto_patches.sts``)."""
-    client = boto3.client("iam", region_name=region)
-    for logical_id, resource in provisioned.of_type(IAM_ROLE).items():
-        properties = _evaluated(provisioned, logical_id, context)
-        if "RoleName" not in properties:
-            continue
-        client.create_role(
-            RoleName=str(resource.ref),
-            AssumeRolePolicyDocument=json.dumps(properties["AssumeRolePolicyDocument"]),
-            Description=str(properties.get("Description", "")),
-            MaxSessionDuration=int(properties.get("MaxSessionDuration", 3600)),
-        )
-        for policy in properties.get("Policies") or []:
-            client.put_role_policy(
-                RoleName=str(resource.ref),
-                PolicyName=str(policy["PolicyName"]),
-                PolicyDocument=json.dumps(policy["PolicyDocument"], default=str),
-            )
 
 
 def _functions(

@@ -16,7 +16,6 @@ Two gaps of moto 5.2.5 are closed while ``moto_organization_gaps`` is active:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -131,33 +130,16 @@ def deploy(members: list[Member]) -> None:
                 ParameterOverrides=overrides,
             )
     for member in members:
-        _create_named_resources(member)
+        _create_ledger_table(member)
         _fill(member)
 
 
-def _create_named_resources(member: Member) -> None:
-    """The member stack's ledger table and reader role: the emulator's provisioner only names
-    tables and roles (emulator/cloudformation/provision.py), so the estate creates them."""
+def _create_ledger_table(member: Member) -> None:
+    """The member stack's ledger table: the emulator's provisioner only names tables
+    (emulator/cloudformation/provision.py); it creates the reader role itself."""
     credentials: dict[str, Any] = dict(credentials_in(member.account, member.region))
     dynamodb: Any = boto3.client("dynamodb", region_name=member.region, **credentials)
     create_tracking_ledger_table(dynamodb, f"backup-ledger-{member.stack_role}")
-    if member.reader:
-        iam: Any = boto3.client("iam", region_name=member.region, **credentials)
-        iam.create_role(
-            RoleName=f"backup-copy-org-reader-{member.region}-{member.stack_role}",
-            AssumeRolePolicyDocument=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
-        )
 
 
 def _fill(member: Member) -> None:

@@ -19,9 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from moto.events.models import events_backends
+from moto.iam.exceptions import EntityAlreadyExists
+from moto.iam.models import iam_backends
 from moto.kms.models import kms_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
+from moto.utilities.utils import get_partition
 
 from emulator import api
 from emulator.backend import EmulatorBackend, backend_for
@@ -322,6 +325,36 @@ def _topic(
     )
 
 
+def _iam_role(
+    where: Where, logical_id: str, props: dict[str, Any], result: Provisioned
+) -> ProvisionedResource:
+    """A role with a RoleName is created, with its trust and inline policies: another principal
+    finds it by that name, and AssumeRole needs the role (``emulator.moto_patches.sts``). The
+    other roles are only named: nothing assumes them here."""
+    if not props.get("RoleName"):
+        return _named_only("arn:aws:iam::{account}:role/{name}", "RoleName")(
+            where, logical_id, props, result
+        )
+    name = str(props["RoleName"])
+    iam = iam_backends[where.account][get_partition(where.region)]
+    with contextlib.suppress(EntityAlreadyExists):  # an earlier stack of this session made it
+        iam.create_role(
+            role_name=name,
+            assume_role_policy_document=json.dumps(props["AssumeRolePolicyDocument"]),
+            path=str(props.get("Path", "/")),
+            permissions_boundary=None,
+            description=str(props.get("Description", "")),
+            tags=[],
+            max_session_duration=str(props.get("MaxSessionDuration", 3600)),
+        )
+    for policy in props.get("Policies") or []:
+        iam.put_role_policy(
+            name, str(policy["PolicyName"]), json.dumps(policy["PolicyDocument"], default=str)
+        )
+    arn = iam.get_role(name).arn
+    return ProvisionedResource(logical_id, "AWS::IAM::Role", name, {"Arn": arn})
+
+
 # moto's put_events delivers only to these (a Lambda target raises NotImplementedError).
 _DELIVERABLE_SERVICES = {"sqs", "logs", "events"}
 
@@ -397,7 +430,7 @@ HANDLERS: dict[str, Handler] = {
     "AWS::SQS::Queue": _queue,
     "AWS::SNS::Topic": _topic,
     "AWS::Events::Rule": _rule,
-    "AWS::IAM::Role": _named_only("arn:aws:iam::{account}:role/{name}", "RoleName"),
+    "AWS::IAM::Role": _iam_role,
     "AWS::Serverless::Function": _named_only(
         "arn:aws:lambda:{region}:{account}:function:{name}", "FunctionName"
     ),
