@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from adapters.aws_errors import error_code, translated
+from core.kernel.arns import parse_arn
 from core.kernel.copy_jobs import KeyManager
+from core.kernel.errors import InvalidEventError
 from core.service_keys.resolver import KeyDescription
 
 if TYPE_CHECKING:
@@ -45,8 +47,10 @@ class KmsKeys:
         return _MANAGERS.get(answer["KeyMetadata"].get("KeyManager", ""))
 
     def _client_for(self, key_arn: str) -> KMSClient:
-        parts = key_arn.split(":")
-        region = parts[3] if key_arn.startswith("arn:") and len(parts) > 3 else ""
+        try:
+            region = parse_arn(key_arn, field="key").region
+        except InvalidEventError:  # a key id or alias: this Region's key
+            region = ""
         if self._client_in is None or not region or region == self._client.meta.region_name:
             return self._client
         return self._client_in(region)
