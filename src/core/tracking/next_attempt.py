@@ -91,20 +91,22 @@ def retry_decision(
     )
 
 
-def key_dependent_fallback(
-    source: RecoveryPointEvent, facts: RecoveryPointFacts, route: Route, settings: Settings
-) -> Decision | None:
-    """The next placement after a same-Region service-key copy was found key-dependent (it kept
-    the source's customer managed key, which AWS does not rule out): the DR Region's vault under
-    the same service key, where the copy is re-encrypted with the destination key
-    (https://docs.aws.amazon.com/aws-backup/latest/devguide/encryption.html#copy-encryption).
+def next_placement(route: Route, settings: Settings) -> Route | None:
+    """Where a key-dependent copy's recovery point goes next: from a same-Region service-key
+    vault (whose copy kept the source's customer managed key, which AWS does not rule out) to the
+    DR Region's vault under the same service key, where the copy is re-encrypted with the
+    destination key (https://docs.aws.amazon.com/aws-backup/latest/devguide/encryption.html#copy-encryption).
     None when no placement is left."""
     if route.target is not Target.SERVICE_KEY:
         return None
     dr_vault = settings.dr_service_key_vault_for(route.destination.vault_arn)
-    if dr_vault is None:
-        return None
+    return None if dr_vault is None else Route(Target.DR_SERVICE_KEY, dr_vault)
+
+
+def key_dependent_fallback(
+    source: RecoveryPointEvent, facts: RecoveryPointFacts, placement: Route, settings: Settings
+) -> Decision:
+    """The copy to ``placement`` (``next_placement``) of a recovery point whose copy was found
+    key-dependent."""
     why = f"{FALLBACK_AFTER_KEY_DEPENDENT}: the copy in this Region kept a customer managed key"
-    return retry_decision(
-        source, facts, Route(Target.DR_SERVICE_KEY, dr_vault), settings, attempt=1, why=why
-    )
+    return retry_decision(source, facts, placement, settings, attempt=1, why=why)

@@ -50,6 +50,7 @@ from core.tracking.next_attempt import (
     FALLBACK_AFTER_KEY_DEPENDENT,
     Route,
     key_dependent_fallback,
+    next_placement,
     retry_decision,
     route_for_vault,
     with_live_retention,
@@ -160,12 +161,11 @@ class TrackingService:
     ) -> TrackingOutcome | None:
         """A key-dependent copy with a placement left: copy there, settle this one without an
         alert (the recovery point is not given up). None when no placement is left."""
-        if route.target is not Target.SERVICE_KEY:
-            return None
-        if self.settings.dr_service_key_vault_for(route.destination.vault_arn) is None:
+        placement = next_placement(route, self.settings)
+        if placement is None:
             return None
         source, facts = self._source_and_facts(update, entry)
-        decision = key_dependent_fallback(source, facts, route, self.settings)
+        decision = key_dependent_fallback(source, facts, placement, self.settings)
         if not isinstance(decision, CopyDecision):
             return None  # the source can no longer be copied: the key-dependent alert says so
         # Start first, then settle (as _fall_back): a crash in between is redelivered, and the
